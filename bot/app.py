@@ -1,0 +1,168 @@
+"""Start-up: database, catalog, bot, dispatcher, scheduler; and the polling loop."""
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.utils.i18n import I18n
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.fsm import DatabaseStorage
+from bot.i18n import ChosenLocaleMiddleware, PoI18n
+from bot.middlewares import (
+    ChatSerialMiddleware,
+    DatabaseMiddleware,
+    PersonMiddleware,
+    PrivateChatsOnlyMiddleware,
+)
+from bot.notifier import Notifier
+from bot.settings import Settings
+from handlers import build_router
+from services import catalog
+from services.access import AccessPolicy
+from services.sms import ConsoleSms, HttpSms, SmsGateway
+from services.texts import Translator
+from storage import migrate
+from storage.db import create_engine, create_session_factory
+
+log = logging.getLogger(__name__)
+
+
+def access_policy(settings: Settings) -> AccessPolicy:
+    return AccessPolicy(
+        max_attempts=settings.login_max_attempts,
+        first_lock=settings.login_lock,
+        idle_timeout=settings.session_idle_timeout,
+        max_age=settings.session_max_age,
+    )
+
+
+def sms_gateway(settings: Settings) -> SmsGateway:
+    if settings.sms_provider == "http":
+        if not settings.sms_http_url:
+            raise ValueError("SMS_PROVIDER=http needs SMS_HTTP_URL")
+        token = settings.sms_http_token.get_secret_value() if settings.sms_http_token else None
+        return HttpSms(settings.sms_http_url, token)
+    return ConsoleSms()
+
+
+def translator_for(settings: Settings) -> Translator:
+    return Translator.from_dir(
+        settings.locales_dir, default_locale=settings.default_locale, timezone=settings.timezone
+    )
+
+
+async def prepare_database(settings: Settings) -> AsyncEngine:
+    """Create and migrate the database, then bring the catalog up to date."""
+    engine = create_engine(settings.database_url)
+    await migrate.upgrade(engine)
+    session_factory = create_session_factory(engine)
+    if settings.catalog_file.exists():
+        async with session_factory() as db:
+            await catalog.load_catalog(db, settings.catalog_file)
+    else:
+        log.warning("catalog file missing", extra={"path": str(settings.catalog_file)})
+    return engine
+
+
+@dataclass
+class Portal:
+    """Everything a running bot holds, so that tests and the CLI start and stop it alike."""
+
+    settings: Settings
+    engine: AsyncEngine
+    session_factory: async_sessionmaker[AsyncSession]
+    bot: Bot
+    dispatcher: Dispatcher
+    i18n: I18n
+    translator: Translator
+    sms: SmsGateway
+    notifier: Notifier
+    scheduler: AsyncIOScheduler = field(default_factory=AsyncIOScheduler)
+
+    async def run_polling(self) -> None:
+        self.scheduler.add_job(
+            self.notifier.deliver_due,
+            "interval",
+            seconds=self.settings.notification_poll_interval.total_seconds(),
+            max_instances=1,
+            coalesce=True,
+        )
+        self.scheduler.start()
+        try:
+            await self.dispatcher.start_polling(
+                self.bot,
+                handle_signals=False,
+                close_bot_session=False,
+                allowed_updates=self.dispatcher.resolve_used_update_types(),
+            )
+        finally:
+            self.scheduler.shutdown(wait=False)
+
+    async def close(self) -> None:
+        await self.bot.session.close()
+        await self.engine.dispose()
+
+
+async def build_portal(settings: Settings, *, sms: SmsGateway | None = None) -> Portal:
+    if settings.bot_token is None:
+        raise ValueError("BOT_TOKEN is not set")
+    engine = await prepare_database(settings)
+    session_factory = create_session_factory(engine)
+    i18n = PoI18n(path=settings.locales_dir, default_locale=settings.default_locale)
+    translator = translator_for(settings)
+    sms = sms or sms_gateway(settings)
+
+    bot = Bot(
+        settings.bot_token.get_secret_value(),
+        session=AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url)),
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+    )
+    dispatcher = build_dispatcher(settings, session_factory, i18n, translator, sms)
+    notifier = Notifier(bot, session_factory, i18n, send_rate=settings.effective_send_rate)
+    return Portal(
+        settings, engine, session_factory, bot, dispatcher, i18n, translator, sms, notifier
+    )
+
+
+def build_dispatcher(
+    settings: Settings,
+    session_factory: async_sessionmaker[AsyncSession],
+    i18n: I18n,
+    translator: Translator,
+    sms: SmsGateway,
+) -> Dispatcher:
+    dispatcher = Dispatcher(storage=DatabaseStorage(session_factory))
+    dispatcher["policy"] = access_policy(settings)
+    dispatcher["translator"] = translator
+    dispatcher["sms"] = sms
+
+    dispatcher.update.outer_middleware(PrivateChatsOnlyMiddleware())
+    dispatcher.update.outer_middleware(ChatSerialMiddleware())
+    dispatcher.update.outer_middleware(DatabaseMiddleware(session_factory))
+    dispatcher.update.outer_middleware(PersonMiddleware(access_policy(settings)))
+    ChosenLocaleMiddleware(i18n).setup(dispatcher)
+    dispatcher.include_router(build_router())
+    return dispatcher
+
+
+async def run(settings: Settings) -> None:
+    if settings.webhook_url:
+        # TODO: webhook mode (DESIGN §6) needs a public HTTPS endpoint to test against.
+        raise ValueError("webhook mode is not available yet; unset WEBHOOK_URL to poll")
+    portal = await build_portal(settings)
+    log.info("bot starting", extra={"api": settings.telegram_api_url})
+    try:
+        await portal.run_polling()
+    finally:
+        await portal.close()
+
+
+def main(settings: Settings) -> None:
+    asyncio.run(run(settings))

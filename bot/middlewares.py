@@ -1,0 +1,99 @@
+"""Middlewares: one chat at a time, a database session, the person and their session."""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import Chat, TelegramObject, Update, User
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.access import AccessPolicy, current_session
+from services.errors import DomainError
+from storage.models import TelegramUser
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class ChatSerialMiddleware(BaseMiddleware):
+    """Updates of one chat are handled one after another, in the order they came.
+
+    Polling hands updates over concurrently; three quick messages in one form step must
+    advance the form three times in order, not race on the same state.
+    """
+
+    def __init__(self) -> None:
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._waiting: dict[int, int] = {}
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        chat: Chat | None = data.get("event_chat")
+        user: User | None = data.get("event_from_user")
+        key = chat.id if chat else (user.id if user else None)
+        if key is None:
+            return await handler(event, data)
+
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._waiting[key] = self._waiting.get(key, 0) + 1
+        try:
+            async with lock:
+                return await handler(event, data)
+        finally:
+            self._waiting[key] -= 1
+            if not self._waiting[key]:
+                del self._waiting[key], self._locks[key]
+
+
+class PrivateChatsOnlyMiddleware(BaseMiddleware):
+    """Messages and buttons from groups and channels never reach the handlers."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        chat: Chat | None = data.get("event_chat")
+        joined = isinstance(event, Update) and event.my_chat_member is not None
+        if chat is not None and chat.type != "private" and not joined:
+            return None
+        return await handler(event, data)
+
+
+class DatabaseMiddleware(BaseMiddleware):
+    """One database session per update, closed when the update is handled."""
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._session_factory = session_factory
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        async with self._session_factory() as db:
+            data["db"] = db
+            return await handler(event, data)
+
+
+class PersonMiddleware(BaseMiddleware):
+    """Remembers each Telegram user, their language and their open session, if any."""
+
+    def __init__(self, policy: AccessPolicy) -> None:
+        self._policy = policy
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user: User | None = data.get("event_from_user")
+        chat: Chat | None = data.get("event_chat")
+        db: AsyncSession = data["db"]
+        data["citizen_session"] = None
+        data["session_expired"] = False
+        if user is None or user.is_bot or (chat is not None and chat.type != "private"):
+            return await handler(event, data)
+
+        person = await db.get(TelegramUser, user.id)
+        if person is None:
+            person = TelegramUser(id=user.id)
+            db.add(person)
+            await db.commit()
+        data["chosen_locale"] = person.locale
+
+        try:
+            data["citizen_session"] = await current_session(db, user.id, policy=self._policy)
+        except DomainError:
+            data["session_expired"] = True
+        return await handler(event, data)

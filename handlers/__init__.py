@@ -1,0 +1,18 @@
+"""aiogram routers, one per feature, built afresh for each dispatcher."""
+
+from aiogram import Router
+
+from handlers import applications, apply, fallback, sign_in, start
+from handlers.guard import RequireSessionMiddleware
+
+
+def build_router() -> Router:
+    root = Router(name="root")
+    root.include_routers(start.create_router(), sign_in.create_router())
+    for citizen_only in (apply.create_router(), applications.create_router()):
+        guard = RequireSessionMiddleware()
+        citizen_only.message.middleware(guard)
+        citizen_only.callback_query.middleware(guard)
+        root.include_router(citizen_only)
+    root.include_router(fallback.create_router())
+    return root

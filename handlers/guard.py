@@ -1,0 +1,38 @@
+"""The guard in front of everything that needs a signed-in citizen."""
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message, TelegramObject
+from aiogram.utils.i18n import gettext as _
+
+from handlers.common import main_menu
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class RequireSessionMiddleware(BaseMiddleware):
+    """Handlers behind it serve signed-in citizens only; others are asked to sign in."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        if data.get("citizen_session") is not None:
+            return await handler(event, data)
+
+        if data.get("session_expired"):
+            text = _("Your session has ended. Please sign in again.")
+        else:
+            text = _("Please sign in first.")
+        state: FSMContext | None = data.get("state")
+        if state is not None and await state.get_state() is not None:
+            # Leave the form's step; the draft itself stays in the state's data.
+            await state.set_state(None)
+
+        if isinstance(event, CallbackQuery):
+            await event.answer(text, show_alert=True)
+        if isinstance(event, Message):
+            await event.answer(text, reply_markup=main_menu(signed_in=False))
+        elif isinstance(event, CallbackQuery) and isinstance(event.message, Message):
+            await event.message.answer(text, reply_markup=main_menu(signed_in=False))
+        return None

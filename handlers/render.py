@@ -1,0 +1,146 @@
+"""How procedures, questions, answers and applications look in the chat."""
+
+from datetime import date
+from typing import Any
+
+from aiogram.utils.i18n import gettext as _
+
+from handlers.common import escape
+from services.applications import is_overdue
+from services.catalog import localised
+from services.texts import N_
+from storage.models import Application, Procedure
+
+STATUS_NAMES = {
+    "draft": N_("Draft"),
+    "submitted": N_("Registered"),
+    "in_review": N_("Under consideration"),
+    "approved": N_("Decision taken: approved"),
+    "refused": N_("Decision taken: refused"),
+    "withdrawn": N_("Withdrawn"),
+}
+
+OUTCOME_NAMES = {
+    "approved": N_("Approved"),
+    "refused": N_("Refused"),
+    "refused_to_accept": N_("Refused to accept the application"),
+}
+
+
+def status_name(status: str) -> str:
+    return _(STATUS_NAMES.get(status, status))
+
+
+def short_day(day: date | None) -> str:
+    return day.strftime("%d.%m.%Y") if day else "—"
+
+
+def procedure_button(procedure: Procedure, locale: str) -> str:
+    title = localised(procedure.content.get("short_title"), locale) or ""
+    return f"{procedure.code} · {title}"
+
+
+def fee_text(procedure: Procedure) -> str:
+    if not procedure.fee_base_units:
+        return _("free of charge")
+    units = f"{procedure.fee_base_units:g}".replace(".", ",")
+    return _("{units} base units").format(units=units)
+
+
+def procedure_card(procedure: Procedure, locale: str) -> str:
+    content = procedure.content
+    documents = localised(content.get("documents"), locale) or []
+    lines = [
+        f"<b>{escape(procedure.code)}. {escape(localised(content.get('title'), locale))}</b>",
+        "",
+        _("<b>Body:</b> {body}").format(body=escape(localised(content.get("body"), locale))),
+        _("<b>Maximum term:</b> {term}").format(
+            term=escape(localised(content.get("term_text"), locale))
+        ),
+        _("<b>Fee:</b> {fee}").format(fee=fee_text(procedure)),
+    ]
+    if documents:
+        lines += ["", _("<b>Documents:</b>")]
+        lines += [f"• {escape(document)}" for document in documents]
+    return "\n".join(lines)
+
+
+def question_text(field: dict[str, Any], index: int, total: int, locale: str) -> str:
+    lines = [
+        _("Step {step} of {total}").format(step=index + 1, total=total),
+        f"<b>{escape(localised(field['label'], locale))}</b>",
+    ]
+    hint = localised(field.get("hint"), locale)
+    if hint:
+        lines.append(f"<i>{escape(hint)}</i>")
+    if not field.get("required", True):
+        lines.append(_("Optional: you may skip it."))
+    return "\n".join(lines)
+
+
+def answer_text(field: dict[str, Any], value: Any, locale: str) -> str:
+    if value is None or value == "" or value == []:
+        return _("(skipped)")
+    kind = field["type"]
+    if kind == "yes_no":
+        return _("Yes") if value else _("No")
+    if kind == "choice":
+        for option in field.get("options", []):
+            if option["value"] == value:
+                return escape(localised(option["label"], locale))
+    if kind == "date":
+        return escape(date.fromisoformat(value).strftime("%d.%m.%Y"))
+    if kind == "attachment":
+        names = [escape(item.get("file_name") or _("photo")) for item in value]
+        return ", ".join(names)
+    return escape(value)
+
+
+def answers_text(fields: list[dict[str, Any]], answers: dict[str, Any], locale: str) -> str:
+    blocks = []
+    for field in fields:
+        label = escape(localised(field["label"], locale))
+        blocks.append(f"<b>{label}</b>\n{answer_text(field, answers.get(field['name']), locale)}")
+    return "\n\n".join(blocks)
+
+
+def application_line(application: Application, locale: str, *, today: date) -> str:
+    mark = " ⚠" if is_overdue(application, today=today) else ""
+    return _("{number} · {status}{overdue}").format(
+        number=application.registration_number,
+        status=status_name(application.status),
+        overdue=mark,
+    )
+
+
+def application_card(application: Application, locale: str, *, today: date) -> str:
+    procedure = application.procedure
+    title = localised(procedure.content.get("title"), locale)
+    lines = [
+        _("<b>Application No. {number}</b>").format(number=application.registration_number),
+        f"{escape(procedure.code)}. {escape(title)}",
+        _("<b>Status:</b> {status}").format(status=status_name(application.status)),
+        _("<b>Submitted:</b> {day}").format(
+            day=short_day(application.submitted_at.date() if application.submitted_at else None)
+        ),
+        _("<b>Deadline:</b> {day}").format(day=short_day(application.deadline)),
+    ]
+    if is_overdue(application, today=today):
+        lines.append(_("⚠ The term has passed and no decision has been taken yet."))
+    if application.decision is not None:
+        decision = application.decision
+        lines += [
+            "",
+            _("<b>Decision of {day}:</b> {outcome}").format(
+                day=short_day(decision.decided_at.date()),
+                outcome=_(OUTCOME_NAMES.get(decision.outcome, decision.outcome)),
+            ),
+            escape(decision.text),
+        ]
+    lines += ["", answers_text(procedure.fields, application.answers, locale), ""]
+    lines.append(_("<b>History:</b>"))
+    lines += [
+        f"{short_day(event.at.date())} — {status_name(event.status)}"
+        for event in application.history
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,130 @@
+"""The catalog of administrative procedures: loading the shipped file and reading it."""
+
+import json
+import logging
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services import audit
+from services.errors import DomainError
+from storage.models import Procedure
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class LoadReport:
+    added: int
+    revised: int
+    unchanged: int
+    retired: int
+
+
+def read_catalog_file(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise DomainError("catalog_unreadable", reason=str(error)) from None
+    if not isinstance(data, dict) or not isinstance(data.get("procedures"), list):
+        raise DomainError("catalog_unreadable", reason="no procedures list")
+    return data
+
+
+async def load_catalog(db: AsyncSession, path: Path, *, actor: str = "system") -> LoadReport:
+    """Add new procedures and new revisions; applications keep the revision they were filed on."""
+    data = read_catalog_file(path)
+    categories = {item["id"]: item["title"] for item in data.get("categories", [])}
+    existing = {(row.code, row.revision): row for row in await db.scalars(select(Procedure))}
+    listed_codes = {item["code"] for item in data["procedures"]}
+    added = revised = unchanged = retired = 0
+
+    for item in data["procedures"]:
+        row = existing.get((item["code"], item["revision"]))
+        if row is not None:
+            unchanged += 1
+            continue
+        if any(code == item["code"] for code, _ in existing):
+            revised += 1
+        else:
+            added += 1
+        await _retire_older(db, item["code"])
+        db.add(_procedure_row(item, categories))
+
+    for row in existing.values():
+        if row.is_current and row.code not in listed_codes:
+            row.is_current = False
+            retired += 1
+
+    report = LoadReport(added, revised, unchanged, retired)
+    audit.record(
+        db,
+        actor=actor,
+        action="catalog.loaded",
+        subject=path.name,
+        added=added,
+        revised=revised,
+        retired=retired,
+    )
+    await db.commit()
+    log.info("catalog loaded", extra=asdict(report))
+    return report
+
+
+async def _retire_older(db: AsyncSession, code: str) -> None:
+    for row in await db.scalars(select(Procedure).where(Procedure.code == code)):
+        row.is_current = False
+
+
+def _procedure_row(item: dict[str, Any], categories: dict[str, Any]) -> Procedure:
+    term = item.get("term", {})
+    content_keys = (
+        "title",
+        "short_title",
+        "body",
+        "term_text",
+        "validity",
+        "documents",
+        "superior_body",
+        "electronic",
+        "certainty",
+    )
+    content = {key: item.get(key) for key in content_keys}
+    content["category_title"] = categories.get(item["category"])
+    return Procedure(
+        code=item["code"],
+        revision=item["revision"],
+        category=item["category"],
+        is_current=True,
+        term_days=term.get("days"),
+        term_months=term.get("months"),
+        fee_base_units=item.get("fee_base_units", 0),
+        content=content,
+        fields=item["fields"],
+    )
+
+
+async def current_procedures(db: AsyncSession) -> list[Procedure]:
+    rows = await db.scalars(select(Procedure).where(Procedure.is_current.is_(True)))
+    return sorted(rows, key=lambda row: _code_key(row.code))
+
+
+async def get_procedure(db: AsyncSession, procedure_id: int) -> Procedure:
+    procedure = await db.get(Procedure, procedure_id)
+    if procedure is None:
+        raise DomainError("procedure_not_found")
+    return procedure
+
+
+def localised(texts: Any, locale: str) -> Any:
+    """The text in `locale`, falling back to Russian, for a {"ru", "be", "en"} object."""
+    if not isinstance(texts, dict):
+        return texts
+    return texts.get(locale) or texts.get("ru") or next(iter(texts.values()), "")
+
+
+def _code_key(code: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in code.split(".") if part.isdigit())

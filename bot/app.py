@@ -13,10 +13,10 @@ from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.dispatcher import SerialChatDispatcher
 from bot.fsm import DatabaseStorage
 from bot.i18n import ChosenLocaleMiddleware, PoI18n
 from bot.middlewares import (
-    ChatSerialMiddleware,
     DatabaseMiddleware,
     PersonMiddleware,
     PrivateChatsOnlyMiddleware,
@@ -138,13 +138,12 @@ def build_dispatcher(
     translator: Translator,
     sms: SmsGateway,
 ) -> Dispatcher:
-    dispatcher = Dispatcher(storage=DatabaseStorage(session_factory))
+    dispatcher = SerialChatDispatcher(storage=DatabaseStorage(session_factory))
     dispatcher["policy"] = access_policy(settings)
     dispatcher["translator"] = translator
     dispatcher["sms"] = sms
 
     dispatcher.update.outer_middleware(PrivateChatsOnlyMiddleware())
-    dispatcher.update.outer_middleware(ChatSerialMiddleware())
     dispatcher.update.outer_middleware(DatabaseMiddleware(session_factory))
     dispatcher.update.outer_middleware(PersonMiddleware(access_policy(settings)))
     ChosenLocaleMiddleware(i18n).setup(dispatcher)

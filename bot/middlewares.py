@@ -1,6 +1,5 @@
 """Middlewares: one chat at a time, a database session, the person and their session."""
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -16,35 +15,6 @@ from storage.models import TelegramUser
 log = logging.getLogger(__name__)
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
-
-
-class ChatSerialMiddleware(BaseMiddleware):
-    """Updates of one chat are handled one after another, in the order they came.
-
-    Polling hands updates over concurrently; three quick messages in one form step must
-    advance the form three times in order, not race on the same state.
-    """
-
-    def __init__(self) -> None:
-        self._locks: dict[int, asyncio.Lock] = {}
-        self._waiting: dict[int, int] = {}
-
-    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        chat: Chat | None = data.get("event_chat")
-        user: User | None = data.get("event_from_user")
-        key = chat.id if chat else (user.id if user else None)
-        if key is None:
-            return await handler(event, data)
-
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        self._waiting[key] = self._waiting.get(key, 0) + 1
-        try:
-            async with lock:
-                return await handler(event, data)
-        finally:
-            self._waiting[key] -= 1
-            if not self._waiting[key]:
-                del self._waiting[key], self._locks[key]
 
 
 class PrivateChatsOnlyMiddleware(BaseMiddleware):

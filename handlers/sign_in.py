@@ -7,7 +7,7 @@ from typing import Any
 
 from aiogram import F, Router
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -253,7 +253,7 @@ def create_router() -> Router:
     router.message.register(password_received, SignIn.password, F.text)
     router.message.register(new_password_received, SignIn.new_password, F.text)
     router.message.register(password_repeated, SignIn.repeat_password, F.text)
-    router.message.register(secret_not_text, *SECRET_STATES)
+    router.message.register(secret_not_text, StateFilter(*SECRET_STATES))
     router.message.register(identifier_not_text, SignIn.identifier)
     router.message.register(sign_out_command, Command("logout"))
     router.callback_query.register(sign_out_button, MenuAction.filter(F.action == "sign_out"))

@@ -11,7 +11,7 @@ from services.identifier import parse
 from services.sms import RecordingSms
 from services.texts import Translator
 
-PASSWORD_IN_SMS = re.compile(r": ([A-Za-z0-9]{12}) ")
+PASSWORD_IN_SMS = re.compile(r"(?<![A-Za-z0-9])([A-Za-z0-9]{12})(?![A-Za-z0-9])")
 
 
 def issue_request(

@@ -108,7 +108,7 @@ class Citizen:
         for message in reversed(self.fake.bot_messages(self.chat_id)):
             if button in message.buttons:
                 return message
-        raise AssertionError(f"no button {button!r}\n{self.fake.format(self.chat_id)}")
+        raise AssertionError(f"no button {button!r}\n{self.fake.format_transcript(self.chat_id)}")
 
     async def expect(self, contains: str, *, timeout: float = 10.0) -> FakeMessage:
         """The first bot message since the last action that contains the text."""

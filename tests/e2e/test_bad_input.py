@@ -1,0 +1,194 @@
+"""Wrong input in the chat gets a clear answer, the flow goes on, and Telegram never errs."""
+
+from sqlalchemy import func, select
+
+from storage.models import Application, ApplicationStatus
+from tests.e2e.conftest import Citizen, RunningBot
+from tests.fakes.telegram import FakeTelegram
+
+ANNA = "3270287A012PB2"
+BORIS = "3041088A042PB2"
+OWN_PASSWORD = "Minsk2026spring"
+
+
+async def signed_in(running_bot: RunningBot, citizens, user_id: int, number: str, phone: str):
+    temporary = await running_bot.issue(number, phone)
+    citizen: Citizen = citizens(user_id)
+    await citizen.choose_english()
+    await citizen.first_sign_in(number, temporary, OWN_PASSWORD)
+    return citizen
+
+
+async def test_wrong_identifier_and_password_are_explained_and_sign_in_goes_on(
+    fake: FakeTelegram, running_bot: RunningBot, citizens
+) -> None:
+    temporary = await running_bot.issue(ANNA)
+    anna: Citizen = citizens(1101)
+    await anna.choose_english()
+    await anna.press("🔑 Sign in")
+    await anna.expect("unique identifier")
+
+    await anna.say("3270287A012PB3")
+    typo = await anna.expect("typo")
+    await anna.say("hello")
+    malformed = await anna.expect("does not look like")
+    fake.send_sticker(anna.user)
+    sticker = await anna.expect("as text")
+    await anna.say(ANNA)
+    await anna.expect("password")
+    await anna.say("Wrong-password-1")
+    wrong = await anna.expect("Wrong identifier or password")
+    await anna.say(ANNA)
+    await anna.expect("password")
+    anna.mark()
+    fake.send_photo(anna.user, caption=temporary)
+    caption = await anna.expect("plain text")
+
+    assert "last digit" in typo.text
+    assert "14 characters" in malformed.text
+    assert sticker.text == "Please send the identifier as text."
+    assert "Send your identifier again" in wrong.text
+    assert "plain text" in caption.text
+    assert temporary not in anna.visible_text()
+    assert fake.errors == []
+
+
+async def test_form_answers_are_checked_escaped_and_never_break_a_message(
+    fake: FakeTelegram, running_bot: RunningBot, citizens
+) -> None:
+    anna = await signed_in(running_bot, citizens, 1102, ANNA, "+375291234567")
+    await anna.open_procedure("1.3.4")
+    await anna.press("Fill in the application")
+    await anna.expect("Step 1 of 3")
+
+    fake.send_voice(anna.user)
+    voice = await anna.expect("answer with text")
+    await anna.say("x" * 5000)
+    too_long = await anna.expect("too long")
+    await anna.say("<b>Tom & Jerry</b> < 5")
+    await anna.expect("Step 2 of 3")
+    await anna.say("two")
+    not_number = await anna.expect("number")
+    await anna.say("2")
+    await anna.expect("Step 3 of 3")
+    await anna.say("by pigeon")
+    not_choice = await anna.expect("choose one of the buttons")
+    choices = anna.last_bot_buttons()
+    await anna.say(choices[1])  # typing the label of a choice works as pressing it
+    review = await anna.expect("Check your application")
+
+    assert voice.text.startswith("Please answer with text")
+    assert "5000 characters, at most" in too_long.text
+    assert "for example 12" in not_number.text
+    assert "buttons" in not_choice.text
+    assert "&lt;b&gt;Tom &amp; Jerry&lt;/b&gt; &lt; 5" in review.raw_text
+    assert "<b>Tom & Jerry</b> < 5" in review.text
+    assert choices[1] in review.text
+    assert fake.errors == []
+
+
+async def test_three_quick_messages_advance_the_form_once_each_in_order(
+    fake: FakeTelegram, running_bot: RunningBot, citizens
+) -> None:
+    anna = await signed_in(running_bot, citizens, 1103, ANNA, "+375291234567")
+    await anna.open_procedure("1.3.4")
+    await anna.press("Fill in the application")
+    await anna.expect("Step 1 of 3")
+
+    anna.mark()
+    fake.send_text(anna.user, "first answer")
+    fake.send_text(anna.user, "3")
+    fake.send_text(anna.user, "In person")
+    await anna.expect("Check your application")
+
+    replies = [m.text.split("\n")[0] for m in fake.bot_messages(anna.chat_id)[-3:]]
+    review = fake.last_bot_message(anna.chat_id).text
+    assert replies == ["Step 2 of 3", "Step 3 of 3", "Check your application"]
+    assert review.index("first answer") < review.index("3") < review.index("In person")
+    assert fake.errors == []
+
+
+async def test_old_buttons_after_a_restart_get_a_clear_answer(
+    fake: FakeTelegram, running_bot: RunningBot, citizens
+) -> None:
+    anna = await signed_in(running_bot, citizens, 1104, ANNA, "+375291234567")
+    await anna.open_procedure("1.3.4")
+    await anna.press("Fill in the application")
+    question = await anna.expect("Step 1 of 3")
+
+    await running_bot.restart()
+    await anna.say("For the bank")
+    second_question = await anna.expect("Step 2 of 3")
+    await anna.press("Cancel", question)  # the draft survived the restart: still valid
+    await anna.expect("cancelled")
+    stale = await anna.press("Cancel", second_question)
+    stale_answer = await anna.alert(stale)
+    old_menu = fake.bot_messages(anna.chat_id)[0]
+    language = await anna.press("English", old_menu)
+
+    assert "out of date" in stale_answer
+    assert await anna.alert(language) == "Language saved: English."
+    assert fake.errors == []
+
+
+async def test_another_citizens_application_is_refused_and_nothing_revealed(
+    fake: FakeTelegram, running_bot: RunningBot, citizens
+) -> None:
+    anna = await signed_in(running_bot, citizens, 1105, ANNA, "+375291234567")
+    number = await anna.apply_for_residence_certificate("Anna's secret purpose")
+    boris = await signed_in(running_bot, citizens, 1106, BORIS, "+375331234567")
+    async with running_bot.portal.session_factory() as db:
+        anna_application = await db.scalar(select(Application.id))
+    menu = fake.last_bot_message(boris.chat_id)
+
+    peek = fake.press_data(boris.user, menu, f"a:open:{anna_application}:0")
+    withdraw = fake.press_data(boris.user, menu, f"a:confirm:{anna_application}:0")
+
+    assert await boris.alert(peek) == "Application not found."
+    assert await boris.alert(withdraw) == "Application not found."
+    assert "secret purpose" not in boris.visible_text() and number not in boris.visible_text()
+    async with running_bot.portal.session_factory() as db:
+        status = await db.scalar(select(Application.status))
+    assert status == ApplicationStatus.SUBMITTED
+    assert fake.errors == []
+
+
+async def test_double_tap_on_submit_makes_one_application(
+    fake: FakeTelegram, running_bot: RunningBot, citizens
+) -> None:
+    anna = await signed_in(running_bot, citizens, 1107, ANNA, "+375291234567")
+    await anna.open_procedure("1.3.4")
+    await anna.press("Fill in the application")
+    await anna.expect("Step 1 of 3")
+    await anna.say("For the bank")
+    await anna.expect("Step 2 of 3")
+    await anna.say("1")
+    await anna.expect("Step 3 of 3")
+    await anna.press(anna.last_bot_buttons()[0])
+    review = await anna.expect("Check your application")
+
+    first = await anna.press("Submit", review)
+    second = fake.press(anna.user, review, "Submit")
+    await anna.expect("is registered")
+    second_answer = await anna.alert(second)
+
+    async with running_bot.portal.session_factory() as db:
+        count = await db.scalar(select(func.count()).select_from(Application))
+    assert first != second
+    assert count == 1
+    assert second_answer.startswith("Already submitted")
+    assert fake.errors == []
+
+
+async def test_signed_out_citizen_pressing_an_old_menu_is_asked_to_sign_in(
+    fake: FakeTelegram, running_bot: RunningBot, citizens
+) -> None:
+    anna = await signed_in(running_bot, citizens, 1108, ANNA, "+375291234567")
+    menu = fake.last_bot_message(anna.chat_id)
+    await anna.say("/logout")
+    await anna.expect("signed out")
+
+    pressed = await anna.press("🗂 My applications", menu)
+
+    assert await anna.alert(pressed) == "Please sign in first."
+    assert fake.errors == []

@@ -153,7 +153,7 @@ def build_dispatcher(
 
 async def run(settings: Settings) -> None:
     if settings.webhook_url:
-        # TODO: webhook mode (DESIGN §6) needs a public HTTPS endpoint to test against.
+        # TODO: webhook mode; polling serves until a public HTTPS endpoint is set up.
         raise ValueError("webhook mode is not available yet; unset WEBHOOK_URL to poll")
     portal = await build_portal(settings)
     log.info("bot starting", extra={"api": settings.telegram_api_url})

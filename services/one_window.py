@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 DOCUMENT_KINDS = ("passport", "id_card", "residence_permit")
 # Series of two letters and seven digits, as on Belarusian passports and residence permits.
-# TODO: the ID card's own number format, once the one-window issue confirms it.
+# TODO: the ID card's own number format is not confirmed; it is checked like a passport's.
 DOCUMENT_NUMBER = re.compile(r"[A-Z]{2}\d{7}")
 
 
@@ -239,7 +239,7 @@ def _request_number(request: OneWindowRequest, now: datetime) -> str:
 
 
 async def _send_quietly(sms: SmsGateway, phone: str, text: str, *, request: str) -> bool:
-    # TODO: an SMS outbox with retries (the one-window issue); today a failure is reported.
+    # TODO: an SMS outbox with retries; until then a failure is reported to the clerk.
     try:
         await sms.send(phone, text)
     except DomainError:

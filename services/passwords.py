@@ -15,7 +15,7 @@ TEMPORARY_PASSWORD_LENGTH = 12
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 128
 
-# TODO: a larger list of common passwords belongs in a data file (the sign-in issue).
+# TODO: a list of thousands of common passwords, shipped as data; these are the worst few.
 COMMON_PASSWORDS = frozenset(
     {"password1", "qwerty123", "qwerty12", "1q2w3e4r", "password123", "abc12345", "a1234567"}
 )

@@ -106,6 +106,7 @@ class Portal:
             self.scheduler.shutdown(wait=False)
 
     async def close(self) -> None:
+        await self.notifier.wait_idle()
         await self.bot.session.close()
         await self.engine.dispose()
 

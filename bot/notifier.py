@@ -65,6 +65,11 @@ class Notifier:
                 await asyncio.sleep(self._interval)
             return sent
 
+    async def wait_idle(self) -> None:
+        """Wait for a delivery round in progress to finish, so shutting down loses nothing."""
+        async with self._running:
+            pass
+
     async def _deliver(self, db: AsyncSession, notification: Notification) -> str:
         chat_id = notification.identifier.push_chat_id
         assert chat_id is not None  # due_notifications selects only chats we can reach

@@ -192,3 +192,18 @@ async def test_signed_out_citizen_pressing_an_old_menu_is_asked_to_sign_in(
 
     assert await anna.alert(pressed) == "Please sign in first."
     assert fake.errors == []
+
+
+async def test_group_messages_are_ignored(
+    fake: FakeTelegram, running_bot: RunningBot, citizens
+) -> None:
+    anna: Citizen = citizens(1109)
+    group = fake.group(-100_500)
+    fake.send_text(anna.user, "/start", chat_id=group.id)
+    fake.send_text(anna.user, "/help", chat_id=group.id)
+
+    await anna.say("/help")
+    await anna.expect("unique identifier")
+
+    assert [m for m in fake.transcript(group.id) if m.from_bot] == []
+    assert fake.errors == []

@@ -16,6 +16,7 @@ from storage.models import (
     ApplicationStatus,
     DecisionOutcome,
     Identifier,
+    IdentifierStatus,
     Notification,
     Procedure,
 )
@@ -241,4 +242,14 @@ async def test_due_notifications_skip_blocked_and_back_off(db: AsyncSession, cit
     await db.commit()
 
     assert [row.id for row in due] == [notification.id]
+    assert await notifications.due_notifications(db, limit=10) == []
+
+
+async def test_blocked_identifier_gets_no_pushes(db: AsyncSession, citizen: int) -> None:
+    identifier = await db.get(Identifier, citizen)
+    identifier.push_chat_id = 42
+    identifier.status = IdentifierStatus.BLOCKED
+    notifications.notify(db, citizen, "decision", registration_number="X")
+    await db.commit()
+
     assert await notifications.due_notifications(db, limit=10) == []

@@ -8,9 +8,9 @@ from aiogram import BaseMiddleware
 from aiogram.types import Chat, TelegramObject, Update, User
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services import people
 from services.access import AccessPolicy, current_session
 from services.errors import DomainError
-from storage.models import TelegramUser
 
 log = logging.getLogger(__name__)
 
@@ -55,12 +55,7 @@ class PersonMiddleware(BaseMiddleware):
         if user is None or user.is_bot or (chat is not None and chat.type != "private"):
             return await handler(event, data)
 
-        person = await db.get(TelegramUser, user.id)
-        if person is None:
-            person = TelegramUser(id=user.id)
-            db.add(person)
-            await db.commit()
-        data["chosen_locale"] = person.locale
+        data["chosen_locale"] = await people.chosen_locale(db, user.id)
 
         try:
             data["citizen_session"] = await current_session(db, user.id, policy=self._policy)

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.callbacks import LanguageChoice, MenuAction
 from handlers.common import menu_keyboard_for, tell
-from storage.models import TelegramUser
+from services import people
 
 LANGUAGE_NAMES = {"ru": "Русский", "be": "Беларуская", "en": "English"}
 
@@ -99,11 +99,7 @@ async def language_chosen(
     i18n: I18n,
     **data: Any,
 ) -> None:
-    person = await db.get(TelegramUser, query.from_user.id)
-    if person is not None:
-        person.locale = callback_data.locale
-        await db.commit()
-
+    await people.choose_locale(db, query.from_user.id, callback_data.locale)
     data["chosen_locale"] = callback_data.locale
     with i18n.use_locale(callback_data.locale):
         await query.answer(_("Language saved: English."))

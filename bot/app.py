@@ -9,6 +9,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.types import BotCommand
 from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -27,7 +28,7 @@ from handlers import build_router
 from services import catalog
 from services.access import AccessPolicy
 from services.sms import ConsoleSms, HttpSms, SmsGateway
-from services.texts import Translator
+from services.texts import LOCALES, N_, Translator
 from storage import migrate
 from storage.db import create_engine, create_session_factory
 
@@ -58,11 +59,13 @@ def translator_for(settings: Settings) -> Translator:
     )
 
 
-async def prepare_database(settings: Settings) -> AsyncEngine:
+async def prepare_database(settings: Settings, *, load_catalog: bool = True) -> AsyncEngine:
     """Create and migrate the database, then bring the catalog up to date."""
     engine = create_engine(settings.database_url)
     await migrate.upgrade(engine)
     session_factory = create_session_factory(engine)
+    if not load_catalog:
+        return engine
     if settings.catalog_file.exists():
         async with session_factory() as db:
             await catalog.load_catalog(db, settings.catalog_file)
@@ -95,6 +98,7 @@ class Portal:
             coalesce=True,
         )
         self.scheduler.start()
+        await publish_commands(self.bot, self.i18n)
         try:
             await self.dispatcher.start_polling(
                 self.bot,
@@ -109,6 +113,26 @@ class Portal:
         await self.notifier.wait_idle()
         await self.bot.session.close()
         await self.engine.dispose()
+
+
+COMMANDS = (
+    ("menu", N_("Main menu")),
+    ("login", N_("Sign in")),
+    ("applications", N_("My applications")),
+    ("logout", N_("Sign out")),
+    ("language", N_("Language")),
+    ("help", N_("What the identifier is and how to get it")),
+)
+
+
+async def publish_commands(bot: Bot, i18n: I18n) -> None:
+    """The command menu Telegram shows, in each language we speak."""
+    for locale in (None, *LOCALES):
+        commands = [
+            BotCommand(command=name, description=i18n.gettext(text, locale=locale))
+            for name, text in COMMANDS
+        ]
+        await bot.set_my_commands(commands, language_code=locale)
 
 
 async def build_portal(settings: Settings, *, sms: SmsGateway | None = None) -> Portal:
@@ -143,10 +167,13 @@ def build_dispatcher(
     dispatcher["policy"] = access_policy(settings)
     dispatcher["translator"] = translator
     dispatcher["sms"] = sms
+    dispatcher["password_ttl"] = settings.temporary_password_ttl
 
     dispatcher.update.outer_middleware(PrivateChatsOnlyMiddleware())
     dispatcher.update.outer_middleware(DatabaseMiddleware(session_factory))
-    dispatcher.update.outer_middleware(PersonMiddleware(access_policy(settings)))
+    dispatcher.update.outer_middleware(
+        PersonMiddleware(access_policy(settings), admin_ids=frozenset(settings.admin_ids))
+    )
     ChosenLocaleMiddleware(i18n).setup(dispatcher)
     dispatcher.include_router(build_router())
     return dispatcher

@@ -22,3 +22,5 @@ def configure_logging(level: int = logging.INFO) -> None:
     root.setLevel(level)
     # aiogram logs every handled update at INFO with the user's id; that is noise here.
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
+    # APScheduler logs each run of our every-second jobs at INFO.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)

@@ -8,7 +8,7 @@ from aiogram import BaseMiddleware
 from aiogram.types import Chat, TelegramObject, Update, User
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services import people
+from services import people, staff
 from services.access import AccessPolicy, current_session
 from services.errors import DomainError
 
@@ -41,10 +41,11 @@ class DatabaseMiddleware(BaseMiddleware):
 
 
 class PersonMiddleware(BaseMiddleware):
-    """Remembers each Telegram user, their language and their open session, if any."""
+    """Remembers each Telegram user, their language, staff role and open session, if any."""
 
-    def __init__(self, policy: AccessPolicy) -> None:
+    def __init__(self, policy: AccessPolicy, *, admin_ids: frozenset[int]) -> None:
         self._policy = policy
+        self._admin_ids = admin_ids
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
@@ -52,10 +53,17 @@ class PersonMiddleware(BaseMiddleware):
         db: AsyncSession = data["db"]
         data["citizen_session"] = None
         data["session_expired"] = False
+        data["staff_member"] = None
         if user is None or user.is_bot or (chat is not None and chat.type != "private"):
             return await handler(event, data)
 
         data["chosen_locale"] = await people.chosen_locale(db, user.id)
+        # The role is read afresh on every update, so a revoked role stops at once; a staff
+        # account never carries a citizen session.
+        member = await staff.staff_member(db, user.id, admin_ids=self._admin_ids)
+        if member is not None:
+            data["staff_member"] = member
+            return await handler(event, data)
 
         try:
             data["citizen_session"] = await current_session(db, user.id, policy=self._policy)

@@ -29,6 +29,18 @@ PUSH_TEXTS = {
         "An administrative decision has been taken on your application No. "
         "{registration_number}. Sign in and open it to read the decision."
     ),
+    "identifier_blocked": N_(
+        "Your unique identifier is blocked: electronic access is closed and you are signed "
+        "out. To unblock it, apply in writing at any one-window service."
+    ),
+    "identifier_unblocked": N_(
+        "Your unique identifier is unblocked. A new temporary password has been sent to "
+        "you by SMS."
+    ),
+    "phone_changed": N_(
+        "The phone number of your unique identifier was changed at the one window. If it "
+        "was not you, contact the one-window service."
+    ),
 }
 OPEN_BUTTON = N_("Open the application")
 

@@ -3,6 +3,7 @@
 from aiogram import Router
 
 from handlers import applications, apply, fallback, sign_in, start
+from handlers.errors import on_error
 from handlers.guard import RequireSessionMiddleware
 
 
@@ -15,4 +16,5 @@ def build_router() -> Router:
         citizen_only.callback_query.middleware(guard)
         root.include_router(citizen_only)
     root.include_router(fallback.create_router())
+    root.errors.register(on_error)
     return root

@@ -45,13 +45,22 @@ async def applications_page(
 async def show_page(
     event: Message | CallbackQuery, db: AsyncSession, citizen_session: Session, *, page: int
 ) -> None:
-    page = max(page, 0)
     items, total = await applications.list_applications(
         db,
         citizen_session.identifier_id,
-        offset=page * APPLICATIONS_PER_PAGE,
+        offset=max(page, 0) * APPLICATIONS_PER_PAGE,
         limit=APPLICATIONS_PER_PAGE,
     )
+    last_page = max(0, -(-total // APPLICATIONS_PER_PAGE) - 1)
+    if page > last_page or page < 0:
+        # An old or forged page number: show the nearest page that exists.
+        page = min(max(page, 0), last_page)
+        items, total = await applications.list_applications(
+            db,
+            citizen_session.identifier_id,
+            offset=page * APPLICATIONS_PER_PAGE,
+            limit=APPLICATIONS_PER_PAGE,
+        )
     if total == 0:
         await tell(
             event, _("You have no applications yet."), reply_markup=main_menu(signed_in=True)
@@ -122,6 +131,7 @@ async def ask_withdrawal(
         application = await applications.get_application(
             db, citizen_session.identifier_id, callback_data.application_id
         )
+        applications.check_withdrawable(application)
     except DomainError as error:
         await query.answer(error_text(error), show_alert=True)
         return

@@ -15,7 +15,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.callbacks import FormAction, MenuAction, ProcedureAction, ProcedurePage
-from handlers.common import answer_long, error_text, main_menu, tell
+from handlers.common import IS_COMMAND, NOT_COMMAND, answer_long, error_text, main_menu, tell
 from handlers.render import answers_text, procedure_button, procedure_card, question_text
 from services import applications, catalog
 from services.catalog import localised
@@ -93,7 +93,11 @@ async def procedure_chosen(
 
 
 async def start_form(
-    query: CallbackQuery, callback_data: ProcedureAction, state: FSMContext, db: AsyncSession
+    query: CallbackQuery,
+    callback_data: ProcedureAction,
+    state: FSMContext,
+    db: AsyncSession,
+    citizen_session: Session,
 ) -> None:
     try:
         procedure = await catalog.get_procedure(db, callback_data.procedure_id)
@@ -106,6 +110,7 @@ async def start_form(
 
     draft = {
         "token": secrets.token_urlsafe(9),
+        "identifier_id": citizen_session.identifier_id,
         "procedure_id": procedure.id,
         "index": 0,
         "answers": {},
@@ -124,6 +129,27 @@ async def ask_field(message: Message, draft: dict[str, Any], fields: list[dict[s
         question_text(field, index, len(fields), locale()),
         reply_markup=field_keyboard(field, draft),
     )
+
+
+async def resume_draft(
+    message: Message, state: FSMContext, db: AsyncSession, identifier_id: int
+) -> bool:
+    """Go on with the citizen's unfinished form after signing in again; False if none."""
+    draft = await current_draft(state)
+    if not draft or draft.get("identifier_id") != identifier_id:
+        return False
+    procedure = await draft_procedure(message, state, db, draft)
+    if procedure is None:
+        return True
+
+    await message.answer(_("You have an unfinished application. Let us go on with it."))
+    if draft["index"] < len(procedure.fields):
+        await state.set_state(Form.answering)
+        await ask_field(message, draft, procedure.fields)
+    else:
+        await state.set_state(Form.review)
+        await show_review(message, draft, procedure.fields)
+    return True
 
 
 def field_keyboard(field: dict[str, Any], draft: dict[str, Any]) -> InlineKeyboardMarkup:
@@ -408,9 +434,9 @@ def create_router() -> Router:
     router.callback_query.register(procedures_page, ProcedurePage.filter())
     router.callback_query.register(procedure_chosen, ProcedureAction.filter(F.action == "card"))
     router.callback_query.register(start_form, ProcedureAction.filter(F.action == "fill"))
-    router.message.register(text_answer, Form.answering, F.text)
+    router.message.register(text_answer, Form.answering, NOT_COMMAND)
     router.message.register(file_answer, Form.answering, F.document | F.photo)
-    router.message.register(unexpected_answer, Form.answering)
+    router.message.register(unexpected_answer, Form.answering, ~IS_COMMAND)
     router.callback_query.register(submit_pressed, FormAction.filter(F.action == "submit"))
     router.callback_query.register(cancel_pressed, FormAction.filter(F.action == "cancel"))
     router.callback_query.register(form_button, FormAction.filter())

@@ -3,6 +3,7 @@
 import html
 from typing import Any
 
+from aiogram import F
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, TelegramObject
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -12,6 +13,10 @@ from services.errors import DomainError
 from services.messages import ERROR_TEXTS
 
 MESSAGE_LIMIT = 4096
+
+# A command is never an answer to a question: "/logout" at the password step signs out.
+IS_COMMAND = F.text.startswith("/")
+NOT_COMMAND = F.text & ~IS_COMMAND
 
 
 def error_text(error: DomainError, *, when: Any = None) -> str:
@@ -47,22 +52,28 @@ def menu_keyboard_for(data: dict[str, Any]) -> InlineKeyboardMarkup:
     return main_menu(signed_in=data.get("citizen_session") is not None)
 
 
+def telegram_length(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units, so an emoji counts as two."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 def split_html(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     """Cut HTML text into messages under the limit, at line ends where possible.
 
     A line that alone is too long is cut outside tags and character references, so each
-    piece still parses; our long lines are escaped user text without tags.
+    piece still parses; our long lines are escaped user text without tags. Lengths are
+    counted on the HTML, which is never shorter than the text Telegram counts.
     """
     pieces: list[str] = []
     current = ""
     for line in text.split("\n"):
-        while len(line) > limit:
+        while telegram_length(line) > limit:
             cut = _safe_cut(line, limit)
             pieces, current = _flush(pieces, current), ""
             pieces.append(line[:cut])
             line = line[cut:]
         candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
+        if telegram_length(candidate) > limit:
             pieces, current = _flush(pieces, current), line
         else:
             current = candidate
@@ -74,7 +85,10 @@ def _flush(pieces: list[str], current: str) -> list[str]:
 
 
 def _safe_cut(line: str, limit: int) -> int:
-    cut = limit
+    cut = min(limit, len(line))
+    while telegram_length(line[:cut]) > limit:
+        cut -= 1
+    start = cut
     while cut > 0:
         before = line[:cut]
         inside_tag = before.rfind("<") > before.rfind(">")
@@ -82,7 +96,7 @@ def _safe_cut(line: str, limit: int) -> int:
         if not inside_tag and not inside_reference:
             return cut
         cut -= 1
-    return limit
+    return start
 
 
 async def answer_long(message: Message, text: str, **options: Any) -> Message:

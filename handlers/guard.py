@@ -5,10 +5,10 @@ from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message, TelegramObject
+from aiogram.types import TelegramObject
 from aiogram.utils.i18n import gettext as _
 
-from handlers.common import main_menu
+from handlers.common import main_menu, tell
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
@@ -29,10 +29,5 @@ class RequireSessionMiddleware(BaseMiddleware):
             # Leave the form's step; the draft itself stays in the state's data.
             await state.set_state(None)
 
-        if isinstance(event, CallbackQuery):
-            await event.answer(text, show_alert=True)
-        if isinstance(event, Message):
-            await event.answer(text, reply_markup=main_menu(signed_in=False))
-        elif isinstance(event, CallbackQuery) and isinstance(event.message, Message):
-            await event.message.answer(text, reply_markup=main_menu(signed_in=False))
+        await tell(event, text, reply_markup=main_menu(signed_in=False))
         return None

@@ -4,6 +4,8 @@ from datetime import date
 from typing import Any
 
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
+from babel.numbers import format_decimal
 
 from handlers.common import escape
 from services.applications import is_overdue
@@ -40,11 +42,15 @@ def procedure_button(procedure: Procedure, locale: str) -> str:
     return f"{procedure.code} · {title}"
 
 
-def fee_text(procedure: Procedure) -> str:
-    if not procedure.fee_base_units:
+def fee_text(procedure: Procedure, locale: str) -> str:
+    units = procedure.fee_base_units
+    if not units:
         return _("free of charge")
-    units = f"{procedure.fee_base_units:g}".replace(".", ",")
-    return _("{units} base units").format(units=units)
+    shown = format_decimal(units, locale=locale)
+    if float(units).is_integer():
+        return ngettext("{units} base unit", "{units} base units", int(units)).format(units=shown)
+    # A fraction takes the genitive singular in Russian and Belarusian: 0,5 базовой величины.
+    return _("{units} of a base unit").format(units=shown)
 
 
 def procedure_card(procedure: Procedure, locale: str) -> str:
@@ -57,7 +63,7 @@ def procedure_card(procedure: Procedure, locale: str) -> str:
         _("<b>Maximum term:</b> {term}").format(
             term=escape(localised(content.get("term_text"), locale))
         ),
-        _("<b>Fee:</b> {fee}").format(fee=fee_text(procedure)),
+        _("<b>Fee:</b> {fee}").format(fee=fee_text(procedure, locale)),
     ]
     if documents:
         lines += ["", _("<b>Documents:</b>")]

@@ -14,8 +14,9 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers import apply
 from handlers.callbacks import MenuAction
-from handlers.common import error_text, main_menu, tell
+from handlers.common import IS_COMMAND, NOT_COMMAND, error_text, main_menu, tell
 from services import access
 from services.access import AccessPolicy
 from services.errors import DomainError
@@ -40,11 +41,23 @@ class SignIn(StatesGroup):
 SECRET_STATES = (SignIn.password, SignIn.new_password, SignIn.repeat_password)
 
 
-async def sign_in_button(query: CallbackQuery, state: FSMContext) -> None:
+async def sign_in_button(
+    query: CallbackQuery, state: FSMContext, citizen_session: Session | None
+) -> None:
+    if citizen_session is not None:
+        await tell(query, _("You are already signed in."), reply_markup=main_menu(signed_in=True))
+        return
     await ask_identifier(query, state)
 
 
-async def sign_in_command(message: Message, state: FSMContext) -> None:
+async def sign_in_command(
+    message: Message, state: FSMContext, citizen_session: Session | None
+) -> None:
+    if citizen_session is not None:
+        await message.answer(
+            _("You are already signed in."), reply_markup=main_menu(signed_in=True)
+        )
+        return
     await ask_identifier(message, state)
 
 
@@ -118,12 +131,13 @@ async def password_received(
 async def refuse_sign_in(
     message: Message, state: FSMContext, error: DomainError, translator: Translator
 ) -> None:
+    # The flow stays at the identifier step even after a lock or a block, so that a password
+    # sent next is still recognised as one and deleted.
+    await state.set_state(SignIn.identifier)
+    await state.update_data(sign_in={})
     if error.code == "credentials_invalid":
-        await state.set_state(SignIn.identifier)
         await message.answer(error_text(error) + "\n" + _("Send your identifier again."))
         return
-    await state.set_state(None)
-    await state.update_data(sign_in={})
     text = error_text(error, when=translator.format_datetime)
     await message.answer(text, reply_markup=main_menu(signed_in=False))
 
@@ -203,6 +217,8 @@ async def finish_sign_in(
     )
     await state.set_state(None)
     await state.update_data(sign_in={})
+    if await apply.resume_draft(message, state, db, identifier_id):
+        return
     await message.answer(
         _("You are signed in. What would you like to do?"),
         reply_markup=main_menu(signed_in=True),
@@ -247,14 +263,15 @@ async def sign_out(
 
 def create_router() -> Router:
     router = Router(name="sign_in")
-    router.callback_query.register(sign_in_button, MenuAction.filter(F.action == "sign_in"))
-    router.message.register(sign_in_command, Command("login", "signin"))
-    router.message.register(identifier_received, SignIn.identifier, F.text)
-    router.message.register(password_received, SignIn.password, F.text)
-    router.message.register(new_password_received, SignIn.new_password, F.text)
-    router.message.register(password_repeated, SignIn.repeat_password, F.text)
-    router.message.register(secret_not_text, StateFilter(*SECRET_STATES))
-    router.message.register(identifier_not_text, SignIn.identifier)
     router.message.register(sign_out_command, Command("logout"))
     router.callback_query.register(sign_out_button, MenuAction.filter(F.action == "sign_out"))
+    router.callback_query.register(sign_in_button, MenuAction.filter(F.action == "sign_in"))
+    router.message.register(sign_in_command, Command("login", "signin"))
+    router.message.register(identifier_received, SignIn.identifier, NOT_COMMAND)
+    router.message.register(password_received, SignIn.password, NOT_COMMAND)
+    router.message.register(new_password_received, SignIn.new_password, NOT_COMMAND)
+    router.message.register(password_repeated, SignIn.repeat_password, NOT_COMMAND)
+    # Other commands pass on to their own routers, whatever the step.
+    router.message.register(secret_not_text, StateFilter(*SECRET_STATES), ~IS_COMMAND)
+    router.message.register(identifier_not_text, SignIn.identifier, ~IS_COMMAND)
     return router

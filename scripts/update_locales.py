@@ -12,7 +12,15 @@ from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE_DIRS = ("bot", "handlers", "services")
-KEYWORDS = {"_": None, "__": None, "N_": None, "gettext": None, "lazy_gettext": None}
+KEYWORDS = {
+    "_": None,
+    "__": None,
+    "N_": None,
+    "gettext": None,
+    "lazy_gettext": None,
+    "ngettext": (1, 2),
+    "lazy_ngettext": (1, 2),
+}
 LOCALES = ("ru", "be", "en")
 DOMAIN = "messages"
 

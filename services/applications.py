@@ -129,10 +129,7 @@ async def withdraw(
     now = now or datetime.now(UTC)
     await require_active(db, identifier_id)
     application = await get_application(db, identifier_id, application_id)
-    if application.status == ApplicationStatus.WITHDRAWN:
-        raise DomainError("application_already_withdrawn")
-    if application.status not in OPEN_STATUSES:
-        raise DomainError("application_decided")
+    check_withdrawable(application)
 
     application.status = ApplicationStatus.WITHDRAWN
     application.history.append(
@@ -149,6 +146,14 @@ async def withdraw(
         "application withdrawn", extra={"registration_number": application.registration_number}
     )
     return application
+
+
+def check_withdrawable(application: Application) -> None:
+    """A citizen may withdraw until a decision exists (DESIGN §4)."""
+    if application.status == ApplicationStatus.WITHDRAWN:
+        raise DomainError("application_already_withdrawn")
+    if application.status not in OPEN_STATUSES:
+        raise DomainError("application_decided")
 
 
 async def require_active(db: AsyncSession, identifier_id: int) -> None:

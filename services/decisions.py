@@ -57,7 +57,7 @@ async def decide(
     if application.status == ApplicationStatus.WITHDRAWN:
         raise DomainError("application_already_withdrawn")
     if application.status not in OPEN_STATUSES or application.decision is not None:
-        raise DomainError("application_decided")
+        raise DomainError("application_already_decided")
 
     decision = Decision(outcome=outcome, text=text, official=official, decided_at=now)
     application.decision = decision

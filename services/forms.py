@@ -85,6 +85,8 @@ def _number(field: dict[str, Any], text: str, today: date) -> int | float:
         raise DomainError("number_invalid") from None
     if value != value or value in (float("inf"), float("-inf")):
         raise DomainError("number_invalid")
+    if not value.is_integer() and not field.get("decimal"):
+        raise DomainError("number_not_whole")
     minimum, maximum = field.get("min"), field.get("max")
     if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
         raise DomainError("number_out_of_range", minimum=minimum, maximum=maximum)

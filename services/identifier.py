@@ -10,8 +10,8 @@ PATTERN = re.compile(r"^[1-6]\d{6}[ABCKEMH]\d{3}(PB|BA|BI)\d$")
 WEIGHTS = (7, 3, 1)
 CENTURY_BY_FIRST_DIGIT = {"1": 1800, "2": 1800, "3": 1900, "4": 1900, "5": 2000, "6": 2000}
 
-# People type the number from a passport, often on a Cyrillic keyboard.
-CYRILLIC_LOOK_ALIKES = str.maketrans("АВСЕНКМРавсенкмр", "ABCEHKMPABCEHKMP")
+# People type the number from a passport, often on a Russian or Belarusian keyboard.
+CYRILLIC_LOOK_ALIKES = str.maketrans("АВСЕНКМРІавсенкмрі", "ABCEHKMPIABCEHKMPI")
 
 
 @dataclass(frozen=True, slots=True)

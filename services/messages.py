@@ -36,7 +36,8 @@ ERROR_TEXTS = {
         "The answer is too long: {length} characters, at most {maximum} are allowed. "
         "Please shorten it."
     ),
-    "number_invalid": N_("Please send a number, for example 12 or 12,5."),
+    "number_invalid": N_("Please send a number, for example 12."),
+    "number_not_whole": N_("Please send a whole number, for example 2."),
     "number_out_of_range": N_("The number must be from {minimum} to {maximum}."),
     "date_invalid": N_("Please send a real date as DD.MM.YYYY, for example 05.03.2024."),
     "date_in_future": N_("This date cannot be in the future."),
@@ -74,4 +75,19 @@ ERROR_TEXTS = {
     "decision_text_missing": N_("The decision needs a text."),
     "decision_text_too_long": N_("The decision text is too long: at most {maximum} characters."),
     "catalog_unreadable": N_("The catalog file cannot be read: {reason}"),
+    "phone_not_confirmed": N_(
+        "The phone is not confirmed: send a code and enter the one the citizen reads out."
+    ),
+    "phone_unchanged": N_("This is already the identifier's phone number."),
+    "identifier_not_found": N_("No identifier was issued for this personal number."),
+    "identifier_already_blocked": N_("This identifier is already blocked."),
+    "identifier_not_blocked": N_("This identifier is not blocked."),
+    "code_resend_too_soon": N_("A code was sent a moment ago. Send again in {seconds} s."),
+    "code_limit_reached": N_("Too many codes for this phone in the last hour. Try later."),
+    "code_unknown": N_("No such code was sent. Send a new code."),
+    "code_expired": N_("The code has expired. Send a new code."),
+    "code_voided": N_("Three wrong codes: this code no longer works. Send a new code."),
+    "code_wrong": N_("Wrong code. Attempts left: {attempts_left}."),
+    "staff_not_found": N_("No such staff member."),
+    "application_already_decided": N_("A decision has already been taken on this application."),
 }

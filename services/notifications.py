@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -17,6 +17,8 @@ from storage.models import (
 
 MAX_BACKOFF = timedelta(minutes=30)
 MAX_ATTEMPTS = 20
+# A blocked identifier gets no pushes, except the news of the block itself.
+DELIVERED_WHEN_BLOCKED = ("identifier_blocked",)
 
 
 def notify(db: AsyncSession, identifier_id: int, kind: str, **params: Any) -> Notification:
@@ -29,7 +31,7 @@ def notify(db: AsyncSession, identifier_id: int, kind: str, **params: Any) -> No
 async def due_notifications(
     db: AsyncSession, *, limit: int, now: datetime | None = None
 ) -> list[Notification]:
-    """Pending notifications of active identifiers whose time has come, oldest first."""
+    """Pending notifications whose time has come, oldest first."""
     now = now or datetime.now(UTC)
     rows = await db.scalars(
         select(Notification)
@@ -37,7 +39,10 @@ async def due_notifications(
         .where(
             Notification.state == NotificationState.PENDING,
             Notification.next_attempt_at <= now,
-            Identifier.status == IdentifierStatus.ACTIVE,
+            or_(
+                Identifier.status == IdentifierStatus.ACTIVE,
+                Notification.kind.in_(DELIVERED_WHEN_BLOCKED),
+            ),
             Identifier.push_chat_id.is_not(None),
         )
         .options(selectinload(Notification.identifier))

@@ -104,6 +104,18 @@ class RequestOutcome(StrEnum):
     REFUSED = "refused"
 
 
+class StaffRole(StrEnum):
+    OPERATOR = "operator"
+    OFFICIAL = "official"
+    ADMIN = "admin"
+
+
+class SmsState(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
 class TelegramUser(Base):
     """A Telegram account that has talked to the bot, and the language it chose."""
 
@@ -292,10 +304,62 @@ class OneWindowRequest(Base):
     document_expires_on: Mapped[date | None]
     issuing_body: Mapped[str | None] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(16))
+    previous_phone: Mapped[str | None] = mapped_column(String(16))
+    confirmation_id: Mapped[int | None] = mapped_column(ForeignKey("phone_confirmations.id"))
     attested: Mapped[bool] = mapped_column(Boolean, default=False)
     outcome: Mapped[RequestOutcome] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(String(64))
     identifier_id: Mapped[int | None] = mapped_column(ForeignKey("identifiers.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PhoneConfirmation(Base):
+    """A one-time code sent to a phone that the citizen reads out to the clerk."""
+
+    __tablename__ = "phone_confirmations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(16), index=True)
+    code_hash: Mapped[str] = mapped_column(String(200))
+    clerk: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    voided: Mapped[bool] = mapped_column(Boolean, default=False)
+    confirmed_at: Mapped[datetime | None]
+    used_at: Mapped[datetime | None]
+
+
+class SmsMessage(Base):
+    """An SMS in the outbox: stored first, sent by a job; a secret's text is erased once sent."""
+
+    __tablename__ = "sms_outbox"
+    __table_args__ = (Index("ix_sms_outbox_due", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str | None] = mapped_column(Text)
+    purpose: Mapped[str] = mapped_column(String(32))
+    carries_secret: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[SmsState] = mapped_column(String(16), default=SmsState.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(200))
+
+
+class StaffMember(Base):
+    """A Telegram account given a staff role by an admin; never a citizen session."""
+
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[StaffRole] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    added_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -11,18 +11,31 @@ PLACEHOLDER = re.compile(r"\{\w+\}")
 TAG = re.compile(r"</?\w+>")
 
 
+def forms(text: str | tuple[str, ...]) -> tuple[str, ...]:
+    """The forms of a message: one, or the singular and plurals of an ngettext one."""
+    return (text,) if isinstance(text, str) else tuple(text)
+
+
 @pytest.fixture(scope="module")
 def source_texts() -> set[str]:
-    return {message.id for message in extract() if message.id}
+    return {
+        message.id if isinstance(message.id, str) else message.id[0]
+        for message in extract()
+        if message.id
+    }
 
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_every_text_in_the_code_has_a_translation(locale: str, source_texts: set[str]) -> None:
     with po_path(locale).open("rb") as po_file:
         catalog = read_po(po_file, locale=locale)
-    translated = {m.id: m.string for m in catalog if m.id and m.string and not m.fuzzy}
+    translated = {
+        m.id if isinstance(m.id, str) else m.id[0]
+        for m in catalog
+        if m.id and not m.fuzzy and all(forms(m.string))
+    }
 
-    missing = sorted(source_texts - set(translated))
+    missing = sorted(source_texts - translated)
 
     assert missing == [], "run scripts/update_locales.py and translate these"
 
@@ -36,10 +49,12 @@ def test_translations_keep_placeholders_and_tags(locale: str) -> None:
         message.id
         for message in catalog
         if message.id
-        and message.string
+        for translation in forms(message.string)
+        if translation
         and (
-            sorted(PLACEHOLDER.findall(message.id)) != sorted(PLACEHOLDER.findall(message.string))
-            or sorted(TAG.findall(message.id)) != sorted(TAG.findall(message.string))
+            sorted(PLACEHOLDER.findall(forms(message.id)[0]))
+            != sorted(PLACEHOLDER.findall(translation))
+            or sorted(TAG.findall(forms(message.id)[0])) != sorted(TAG.findall(translation))
         )
     ]
 

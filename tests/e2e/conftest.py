@@ -9,11 +9,10 @@ import pytest
 
 from bot.app import Portal, build_portal
 from bot.settings import Settings
-from services import one_window
 from services.sms import RecordingSms
 from tests.conftest import TOKEN
 from tests.fakes.telegram import FakeMessage, FakeTelegram, FakeUser
-from tests.helpers import issue_request, temporary_password_from
+from tests.helpers import issue_citizen
 
 
 @pytest.fixture
@@ -56,15 +55,10 @@ class RunningBot:
         """The one window issues an identifier; returns the temporary password from the SMS."""
         assert self.portal is not None
         async with self.portal.session_factory() as db:
-            await one_window.issue_identifier(
-                db,
-                issue_request(personal_number, phone),
-                clerk="Clerk A",
-                sms=self.sms,
-                translator=self.portal.translator,
-                password_ttl=self.settings.temporary_password_ttl,
+            _, password = await issue_citizen(
+                db, self.portal.translator, personal_number, phone, sms=self.sms
             )
-        return temporary_password_from(self.sms.sent[-1][1])
+        return password
 
 
 @pytest.fixture

@@ -188,9 +188,10 @@ async def test_signed_out_citizen_pressing_an_old_menu_is_asked_to_sign_in(
     await anna.say("/logout")
     await anna.expect("signed out")
 
-    pressed = await anna.press("🗂 My applications", menu)
+    await anna.press("🗂 My applications", menu)
+    asked = await anna.expect("Please sign in first.")
 
-    assert await anna.alert(pressed) == "Please sign in first."
+    assert "🔑 Sign in" in asked.buttons
     assert fake.errors == []
 
 
@@ -206,4 +207,70 @@ async def test_group_messages_are_ignored(
     await anna.expect("unique identifier")
 
     assert [m for m in fake.transcript(group.id) if m.from_bot] == []
+    assert fake.errors == []
+
+
+async def test_password_sent_after_a_lock_is_still_deleted(
+    fake: FakeTelegram, running_bot: RunningBot, citizens
+) -> None:
+    temporary = await running_bot.issue(ANNA)
+    anna: Citizen = citizens(1110)
+    await anna.choose_english()
+    await anna.press("🔑 Sign in")
+    await anna.expect("unique identifier")
+    for _ in range(running_bot.settings.login_max_attempts):
+        await anna.say(ANNA)
+        await anna.expect("password")
+        await anna.say("Wrong-password-1")
+        answer = await anna.expect("identifier")
+
+    await anna.say(ANNA)
+    await anna.expect("password")
+    await anna.say(temporary)
+    locked_again = await anna.expect("locked until")
+
+    assert "locked until" in answer.text
+    assert "locked until" in locked_again.text
+    assert temporary not in anna.visible_text()
+    assert fake.errors == []
+
+
+async def test_a_command_at_the_password_step_is_a_command(
+    fake: FakeTelegram, running_bot: RunningBot, citizens
+) -> None:
+    await running_bot.issue(ANNA)
+    anna: Citizen = citizens(1111)
+    await anna.choose_english()
+    await anna.press("🔑 Sign in")
+    await anna.expect("unique identifier")
+    await anna.say(ANNA)
+    await anna.expect("password")
+
+    await anna.say("/logout")
+    answer = await anna.expect("not signed in")
+
+    assert answer.text == "You are not signed in."
+    assert fake.errors == []
+
+
+async def test_a_card_longer_than_a_message_arrives_in_parts(
+    fake: FakeTelegram, running_bot: RunningBot, citizens
+) -> None:
+    from services import decisions
+    from storage.models import DecisionOutcome
+
+    anna = await signed_in(running_bot, citizens, 1112, ANNA, "+375291234567")
+    number = await anna.apply_for_residence_certificate()
+    async with running_bot.portal.session_factory() as db:
+        await decisions.decide(
+            db, number, DecisionOutcome.APPROVED, "😀" * 3000, official="Official B"
+        )
+    push = await anna.expect("decision has been taken")
+
+    await anna.press("Open the application", push)
+    await anna.expect_button("Back to my applications")
+
+    parts = [m for m in fake.bot_messages(anna.chat_id) if m.seq > push.seq]
+    assert len(parts) >= 2
+    assert sum(m.text.count("😀") for m in parts) == 3000
     assert fake.errors == []

@@ -12,7 +12,7 @@ from services import notifications
 from services.sms import RecordingSms
 from storage.models import Identifier, Notification, NotificationState, TelegramUser
 from tests.fakes.telegram import FakeTelegram
-from tests.helpers import issue_request
+from tests.helpers import issue_citizen
 
 CHAT = 3001
 
@@ -24,16 +24,7 @@ async def portal(fake: FakeTelegram, settings: Settings, engine: object) -> Asyn
     portal = await build_portal(settings, sms=RecordingSms())
     fake.user(CHAT, language_code="be")
     async with portal.session_factory() as db:
-        from services import one_window
-
-        await one_window.issue_identifier(
-            db,
-            issue_request(),
-            clerk="Clerk A",
-            sms=portal.sms,
-            translator=portal.translator,
-            password_ttl=timedelta(hours=1),
-        )
+        await issue_citizen(db, portal.translator)
         await db.execute(update(Identifier).values(push_chat_id=CHAT))
         db.add(TelegramUser(id=CHAT, locale="en"))
         identifier_id = await db.scalar(select(Identifier.id))

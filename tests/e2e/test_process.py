@@ -2,6 +2,7 @@
 
 import asyncio
 import os
+import re
 import signal
 import sys
 from collections.abc import AsyncIterator
@@ -12,7 +13,7 @@ from bot.settings import PROJECT_ROOT
 from tests.conftest import TOKEN
 from tests.e2e.conftest import Citizen
 from tests.fakes.telegram import FakeTelegram
-from tests.helpers import temporary_password_from
+from tests.helpers import code_from, temporary_password_from
 
 OWN_PASSWORD = "Minsk2026spring"
 
@@ -68,6 +69,10 @@ async def bot_process(process_env: dict[str, str]) -> AsyncIterator[asyncio.subp
 async def test_bot_process_serves_sign_in_application_and_decision(
     fake: FakeTelegram, process_env: dict[str, str], bot_process, citizens
 ) -> None:
+    sent = await eportal(
+        process_env, "one-window", "send-code", "--phone", "80291234567", "--clerk", "Clerk A"
+    )
+    confirmation = re.search(r"confirmation (\d+):", sent).group(1)
     issued = await eportal(
         process_env,
         "one-window",
@@ -93,6 +98,10 @@ async def test_bot_process_serves_sign_in_application_and_decision(
         "--clerk",
         "Clerk A",
         "--attested",
+        "--confirmation",
+        confirmation,
+        "--code",
+        code_from(sent),
     )
     temporary = temporary_password_from(issued.split("[console SMS to +375291234567]")[1])
     anna: Citizen = citizens(2001)

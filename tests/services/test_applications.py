@@ -178,7 +178,7 @@ async def test_decision_closes_application_and_stores_a_notification(
             "x",
             official="Official B",
         )
-    assert again.value.code == "application_decided"
+    assert again.value.code == "application_already_decided"
 
 
 async def test_withdrawn_application_cannot_be_decided(db: AsyncSession, citizen: int) -> None:

@@ -42,8 +42,13 @@ def test_empty_answer_is_refused() -> None:
 
 
 @pytest.mark.parametrize(("typed", "value"), [("12", 12), ("12,5", 12.5), ("1 000", 1000)])
-def test_numbers_accept_a_decimal_comma(typed: str, value: float) -> None:
-    assert check_answer({"type": "number"}, typed, today=TODAY) == value
+def test_decimal_numbers_accept_a_decimal_comma(typed: str, value: float) -> None:
+    assert check_answer({"type": "number", "decimal": True}, typed, today=TODAY) == value
+
+
+def test_numbers_are_whole_unless_the_field_allows_decimals() -> None:
+    assert check_answer({"type": "number"}, "3", today=TODAY) == 3
+    assert refusal({"type": "number"}, "2,5") == "number_not_whole"
 
 
 def test_number_out_of_range_and_not_a_number() -> None:

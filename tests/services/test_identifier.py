@@ -50,6 +50,7 @@ def test_input_is_normalised_from_spaces_hyphens_case_and_cyrillic() -> None:
 
     assert normalise(typed) == "3270287A012PB2"
     assert parse(typed).value == "3270287A012PB2"
+    assert normalise("3270287A012ВІ7") == "3270287A012BI7"  # Belarusian І
 
 
 def test_a_date_that_does_not_exist_is_refused() -> None:

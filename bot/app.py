@@ -3,6 +3,7 @@
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -28,7 +29,9 @@ from handlers import build_router
 from services import catalog
 from services.access import AccessPolicy
 from services.sms import ConsoleSms, HttpSms, SmsGateway
+from services.sms_outbox import deliver_due_sms
 from services.texts import LOCALES, N_, Translator
+from services.throttle import AttemptThrottle
 from storage import migrate
 from storage.db import create_engine, create_session_factory
 
@@ -88,15 +91,17 @@ class Portal:
     sms: SmsGateway
     notifier: Notifier
     scheduler: AsyncIOScheduler = field(default_factory=AsyncIOScheduler)
+    _sms_round: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def send_sms(self) -> int:
+        """One round of the SMS outbox job."""
+        async with self._sms_round, self.session_factory() as db:
+            return await deliver_due_sms(db, self.sms)
 
     async def run_polling(self) -> None:
-        self.scheduler.add_job(
-            self.notifier.deliver_due,
-            "interval",
-            seconds=self.settings.notification_poll_interval.total_seconds(),
-            max_instances=1,
-            coalesce=True,
-        )
+        every = self.settings.notification_poll_interval.total_seconds()
+        for job in (self.notifier.deliver_due, self.send_sms):
+            self.scheduler.add_job(job, "interval", seconds=every, max_instances=1, coalesce=True)
         self.scheduler.start()
         await publish_commands(self.bot, self.i18n)
         try:
@@ -107,7 +112,12 @@ class Portal:
                 allowed_updates=self.dispatcher.resolve_used_update_types(),
             )
         finally:
-            self.scheduler.shutdown(wait=False)
+            # Let a round in progress finish: an SMS handed over but not marked sent would
+            # go out twice after the restart.
+            self.scheduler.pause()
+            await self.notifier.wait_idle()
+            async with self._sms_round:
+                self.scheduler.shutdown(wait=False)
 
     async def close(self) -> None:
         await self.notifier.wait_idle()
@@ -168,6 +178,9 @@ def build_dispatcher(
     dispatcher["translator"] = translator
     dispatcher["sms"] = sms
     dispatcher["password_ttl"] = settings.temporary_password_ttl
+    dispatcher["otp_enabled"] = settings.otp_enabled
+    # Ten wrong passwords in a second from one chat: five are checked, the rest wait.
+    dispatcher["sign_in_throttle"] = AttemptThrottle(limit=5, window=timedelta(minutes=1))
 
     dispatcher.update.outer_middleware(PrivateChatsOnlyMiddleware())
     dispatcher.update.outer_middleware(DatabaseMiddleware(session_factory))

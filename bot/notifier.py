@@ -12,37 +12,18 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
+from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.callbacks import ApplicationAction
+from handlers.render import notification_text
 from services import notifications
-from services.texts import N_
 from storage.models import Notification
 
 log = logging.getLogger(__name__)
-
-# A push names the event only; the content is shown to a signed-in citizen.
-PUSH_TEXTS = {
-    "decision": N_(
-        "An administrative decision has been taken on your application No. "
-        "{registration_number}. Sign in and open it to read the decision."
-    ),
-    "identifier_blocked": N_(
-        "Your unique identifier is blocked: electronic access is closed and you are signed "
-        "out. To unblock it, apply in writing at any one-window service."
-    ),
-    "identifier_unblocked": N_(
-        "Your unique identifier is unblocked. A new temporary password has been sent to "
-        "you by SMS."
-    ),
-    "phone_changed": N_(
-        "The phone number of your unique identifier was changed at the one window. If it "
-        "was not you, contact the one-window service."
-    ),
-}
-OPEN_BUTTON = N_("Open the application")
 
 
 class Notifier:
@@ -83,7 +64,8 @@ class Notifier:
             pass
 
     async def _deliver(self, db: AsyncSession, notification: Notification) -> str:
-        chat_id = notification.identifier.push_chat_id
+        # Most go to the chat of the latest session; some name an earlier chat themselves.
+        chat_id = notification.params.get("chat_id") or notification.identifier.push_chat_id
         assert chat_id is not None  # due_notifications selects only chats we can reach
         locale = await notifications.chat_locale(db, chat_id) or self._i18n.default_locale
         text, markup = self._render(notification, locale)
@@ -107,15 +89,17 @@ class Notifier:
         log.info("push sent", extra={"notification_id": notification.id})
         return "sent"
 
-    def _render(self, notification: Notification, locale: str):
-        template = PUSH_TEXTS.get(notification.kind, notification.kind)
-        text = self._i18n.gettext(template, locale=locale).format(**notification.params)
-        application_id = notification.params.get("application_id")
-        if application_id is None:
-            return text, None
-        builder = InlineKeyboardBuilder()
-        builder.button(
-            text=self._i18n.gettext(OPEN_BUTTON, locale=locale),
-            callback_data=ApplicationAction(action="open", application_id=application_id),
-        )
-        return text, builder.as_markup()
+    def _render(
+        self, notification: Notification, locale: str
+    ) -> tuple[str, InlineKeyboardMarkup | None]:
+        with self._i18n.context(), self._i18n.use_locale(locale):
+            text = notification_text(notification.kind, notification.params)
+            application_id = notification.params.get("application_id")
+            if application_id is None:
+                return text, None
+            builder = InlineKeyboardBuilder()
+            builder.button(
+                text=_("Open the application"),
+                callback_data=ApplicationAction(action="open", application_id=application_id),
+            )
+            return text, builder.as_markup()

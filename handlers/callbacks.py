@@ -36,3 +36,15 @@ class ApplicationAction(CallbackData, prefix="a"):
 
 class ApplicationsPage(CallbackData, prefix="ap"):
     page: int
+
+
+class OneWindowStart(CallbackData, prefix="ow"):
+    kind: str  # "issue", "block", "unblock", "change_phone"
+
+
+class OneWindowAction(CallbackData, prefix="owa"):
+    """A button of one clerk's request; `token` names the request so a stale one is known."""
+
+    token: str
+    action: str  # "option", "attest", "resend", "cancel"
+    value: str = ""

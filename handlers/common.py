@@ -1,6 +1,7 @@
 """What every feature's handlers share: menus, error texts and safe long messages."""
 
 import html
+from datetime import datetime
 from typing import Any
 
 from aiogram import F
@@ -24,7 +25,10 @@ def error_text(error: DomainError, *, when: Any = None) -> str:
     template = ERROR_TEXTS.get(error.code)
     if template is None:
         return _("Something went wrong. Please try again.")
-    params = {key: when(value) if when else value for key, value in error.params.items()}
+    params = {
+        key: when(value) if when and isinstance(value, datetime) else value
+        for key, value in error.params.items()
+    }
     return _(template).format(**params)
 
 
@@ -39,6 +43,7 @@ def main_menu(*, signed_in: bool) -> InlineKeyboardMarkup:
         builder.button(
             text=_("🗂 My applications"), callback_data=MenuAction(action="applications")
         )
+        builder.button(text=_("👤 Cabinet"), callback_data=MenuAction(action="cabinet"))
         builder.button(text=_("🚪 Sign out"), callback_data=MenuAction(action="sign_out"))
     else:
         builder.button(text=_("🔑 Sign in"), callback_data=MenuAction(action="sign_in"))

@@ -29,6 +29,40 @@ OUTCOME_NAMES = {
 }
 
 
+# A push names the event only; the content is shown to a signed-in citizen.
+NOTIFICATION_TEXTS = {
+    "decision": N_(
+        "An administrative decision has been taken on your application No. "
+        "{registration_number}. Sign in and open it to read the decision."
+    ),
+    "identifier_blocked": N_(
+        "Your unique identifier is blocked: electronic access is closed and you are signed "
+        "out. To unblock it, apply in writing at any one-window service."
+    ),
+    "identifier_unblocked": N_(
+        "Your unique identifier is unblocked. A new temporary password has been sent to "
+        "you by SMS."
+    ),
+    "signed_in_elsewhere": N_(
+        "Someone signed in to the portal with your identifier in another chat, so this "
+        "session has ended. If it was not you, change your password or ask the one-window "
+        "service to block the identifier."
+    ),
+    "phone_changed": N_(
+        "The phone number of your unique identifier was changed at the one window. If it "
+        "was not you, contact the one-window service."
+    ),
+}
+
+
+def notification_text(kind: str, params: dict[str, Any]) -> str:
+    """What a notification says; the parameters are ours (numbers), never user input."""
+    template = NOTIFICATION_TEXTS.get(kind)
+    if template is None:
+        return kind
+    return _(template).format(**params)
+
+
 def status_name(status: str) -> str:
     return _(STATUS_NAMES.get(status, status))
 

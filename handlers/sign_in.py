@@ -22,7 +22,9 @@ from services.access import AccessPolicy
 from services.errors import DomainError
 from services.identifier import parse
 from services.passwords import check_policy, hash_password, verify_password
+from services.phones import mask_phone
 from services.texts import Translator
+from services.throttle import AttemptThrottle
 from storage.models import Session
 
 log = logging.getLogger(__name__)
@@ -34,11 +36,12 @@ VERIFIED_FOR_SECONDS = 600
 class SignIn(StatesGroup):
     identifier = State()
     password = State()
+    code = State()
     new_password = State()
     repeat_password = State()
 
 
-SECRET_STATES = (SignIn.password, SignIn.new_password, SignIn.repeat_password)
+SECRET_STATES = (SignIn.password, SignIn.code, SignIn.new_password, SignIn.repeat_password)
 
 
 async def sign_in_button(
@@ -93,6 +96,8 @@ async def password_received(
     db: AsyncSession,
     policy: AccessPolicy,
     translator: Translator,
+    sign_in_throttle: AttemptThrottle,
+    otp_enabled: bool,
 ) -> None:
     await forget_message(message)
     identifier = (await state.get_data()).get("sign_in", {}).get("identifier")
@@ -101,6 +106,7 @@ async def password_received(
         return
 
     try:
+        sign_in_throttle.hit(message.chat.id)
         verified = await access.verify_credentials(
             db, identifier, message.text or "", policy=policy
         )
@@ -108,24 +114,80 @@ async def password_received(
         await refuse_sign_in(message, state, error, translator)
         return
 
-    if verified.must_change_password:
-        await state.update_data(
-            sign_in={
-                "identifier": identifier,
-                "identifier_id": verified.identifier_id,
-                "verified_at": time.time(),
-            }
-        )
-        await state.set_state(SignIn.new_password)
-        await message.answer(
-            _(
-                "Your password is temporary. Come up with your own: at least 8 characters, "
-                "letters and digits, not your identifier. Send it now; the message will be "
-                "deleted."
-            )
-        )
+    progress = {
+        "identifier": identifier,
+        "identifier_id": verified.identifier_id,
+        "must_change": verified.must_change_password,
+        "verified_at": time.time(),
+    }
+    if otp_enabled:
+        await ask_code(message, state, db, translator, progress)
         return
-    await finish_sign_in(message, state, db, verified.identifier_id)
+    await after_second_factor(message, state, db, progress)
+
+
+async def ask_code(
+    message: Message,
+    state: FSMContext,
+    db: AsyncSession,
+    translator: Translator,
+    progress: dict[str, Any],
+) -> None:
+    try:
+        confirmation_id, phone = await access.send_sign_in_code(
+            db, progress["identifier_id"], translator=translator
+        )
+    except DomainError as error:
+        await refuse_sign_in(message, state, error, translator)
+        return
+
+    await state.update_data(sign_in={**progress, "confirmation_id": confirmation_id})
+    await state.set_state(SignIn.code)
+    await message.answer(
+        _(
+            "We have sent a one-time code by SMS to {phone}. Send it here; the message "
+            "will be deleted."
+        ).format(phone=mask_phone(phone))
+    )
+
+
+async def code_received(
+    message: Message, state: FSMContext, db: AsyncSession, translator: Translator
+) -> None:
+    await forget_message(message)
+    sign_in = await verified_sign_in(message, state)
+    if sign_in is None:
+        return
+
+    try:
+        await access.check_sign_in_code(
+            db, sign_in["identifier_id"], sign_in["confirmation_id"], message.text or ""
+        )
+    except DomainError as error:
+        if error.code == "code_wrong":
+            await message.answer(error_text(error))
+            return
+        await refuse_sign_in(message, state, error, translator)
+        return
+    await after_second_factor(message, state, db, sign_in)
+
+
+async def after_second_factor(
+    message: Message, state: FSMContext, db: AsyncSession, progress: dict[str, Any]
+) -> None:
+    if not progress["must_change"]:
+        await finish_sign_in(message, state, db, progress["identifier_id"])
+        return
+
+    await state.update_data(sign_in=progress)
+    await state.set_state(SignIn.new_password)
+    await message.answer(
+        _(
+            "Your password is temporary. Come up with your own: at least 8 characters, "
+            "letters and digits, not your identifier. Send it now; the message will be "
+            "deleted."
+        )
+    )
 
 
 async def refuse_sign_in(
@@ -135,7 +197,7 @@ async def refuse_sign_in(
     # sent next is still recognised as one and deleted.
     await state.set_state(SignIn.identifier)
     await state.update_data(sign_in={})
-    if error.code == "credentials_invalid":
+    if error.code in ("credentials_invalid", "code_voided", "code_expired", "code_unknown"):
         await message.answer(error_text(error) + "\n" + _("Send your identifier again."))
         return
     text = error_text(error, when=translator.format_datetime)
@@ -269,6 +331,7 @@ def create_router() -> Router:
     router.message.register(sign_in_command, Command("login", "signin"))
     router.message.register(identifier_received, SignIn.identifier, NOT_COMMAND)
     router.message.register(password_received, SignIn.password, NOT_COMMAND)
+    router.message.register(code_received, SignIn.code, NOT_COMMAND)
     router.message.register(new_password_received, SignIn.new_password, NOT_COMMAND)
     router.message.register(password_repeated, SignIn.repeat_password, NOT_COMMAND)
     # Other commands pass on to their own routers, whatever the step.

@@ -8,11 +8,13 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from services import audit
+from services import audit, phone_confirmation
 from services.errors import DomainError
-from services.identifier import parse
+from services.identifier import mask, parse
+from services.notifications import notify
 from services.passwords import check_policy, hash_password, verify_password
-from storage.models import Credential, Identifier, IdentifierStatus, Session
+from services.texts import Translator
+from storage.models import Credential, Identifier, IdentifierStatus, Session, SignInGuard
 
 log = logging.getLogger(__name__)
 
@@ -46,29 +48,31 @@ async def verify_credentials(
     policy: AccessPolicy,
     now: datetime | None = None,
 ) -> Verified:
-    """Check identifier and password; raise credentials_invalid, sign_in_locked, … ."""
+    """Check identifier and password; raise credentials_invalid, sign_in_locked, … .
+
+    Until the password is right, an unknown, a blocked and an active identifier get the
+    same answers, lock alike and take the same time.
+    """
     now = now or datetime.now(UTC)
     value = parse(raw_identifier).value
+    guard = await db.get(SignInGuard, value)
+    if guard is not None and guard.locked_until and guard.locked_until > now:
+        raise DomainError("sign_in_locked", until=guard.locked_until)
+
     identifier = await db.scalar(
         select(Identifier)
         .where(Identifier.value == value)
         .options(selectinload(Identifier.credential))
     )
-    if identifier is None:
-        await verify_password(_DUMMY_HASH, password)
-        raise DomainError("credentials_invalid")
+    password_hash = identifier.credential.password_hash if identifier else _DUMMY_HASH
+    if not await verify_password(password_hash, password) or identifier is None:
+        await _count_failure(db, guard or SignInGuard(value=value), policy=policy, now=now)
+
+    if guard is not None:
+        await db.delete(guard)
+        await db.commit()
 
     credential = identifier.credential
-    if credential.locked_until and credential.locked_until > now:
-        raise DomainError("sign_in_locked", until=credential.locked_until)
-
-    if not await verify_password(credential.password_hash, password):
-        await _count_failure(db, identifier, policy=policy, now=now)
-
-    credential.failed_attempts = 0
-    credential.locked_until = None
-    await db.commit()
-
     if identifier.status == IdentifierStatus.BLOCKED:
         raise DomainError("identifier_blocked")
     if credential.is_temporary and credential.expires_at and credential.expires_at <= now:
@@ -77,28 +81,71 @@ async def verify_credentials(
 
 
 async def _count_failure(
-    db: AsyncSession, identifier: Identifier, *, policy: AccessPolicy, now: datetime
+    db: AsyncSession, guard: SignInGuard, *, policy: AccessPolicy, now: datetime
 ) -> None:
-    credential = identifier.credential
-    credential.failed_attempts += 1
-    if credential.failed_attempts < policy.max_attempts:
+    db.add(guard)
+    guard.failed_attempts = (guard.failed_attempts or 0) + 1
+    if guard.failed_attempts < policy.max_attempts:
         await db.commit()
         raise DomainError("credentials_invalid")
 
     # Each lock in a row lasts twice as long as the one before.
-    credential.locked_until = now + policy.first_lock * (2**credential.lock_count)
-    credential.lock_count += 1
-    credential.failed_attempts = 0
+    lock_count = guard.lock_count or 0
+    guard.locked_until = now + policy.first_lock * (2**lock_count)
+    guard.lock_count = lock_count + 1
+    guard.failed_attempts = 0
     audit.record(
         db,
         actor="system",
         action="sign_in.locked",
-        subject=f"identifier:{identifier.id}",
-        until=credential.locked_until.isoformat(),
+        subject=f"identifier:{mask(guard.value)}",
+        until=guard.locked_until.isoformat(),
     )
     await db.commit()
-    log.warning("sign-in locked", extra={"identifier_id": identifier.id})
-    raise DomainError("sign_in_locked", until=credential.locked_until)
+    log.warning("sign-in locked", extra={"identifier": mask(guard.value)})
+    raise DomainError("sign_in_locked", until=guard.locked_until)
+
+
+async def lift_lock(db: AsyncSession, value: str) -> None:
+    """Forget failed sign-ins of an identifier (the one window unblocks it), in the caller's
+    transaction."""
+    guard = await db.get(SignInGuard, value)
+    if guard is not None:
+        await db.delete(guard)
+
+
+async def send_sign_in_code(
+    db: AsyncSession, identifier_id: int, *, translator: Translator, now: datetime | None = None
+) -> tuple[int, str]:
+    """The second factor: a code by SMS to the identifier's phone; returns its id and phone."""
+    identifier = await db.get(Identifier, identifier_id)
+    if identifier is None or identifier.status != IdentifierStatus.ACTIVE:
+        raise DomainError("identifier_blocked")
+    confirmation = await phone_confirmation.send_code(
+        db, identifier.phone, clerk="sign-in", translator=translator, purpose="sign_in", now=now
+    )
+    return confirmation.id, identifier.phone
+
+
+async def check_sign_in_code(
+    db: AsyncSession,
+    identifier_id: int,
+    confirmation_id: int,
+    code: str,
+    *,
+    now: datetime | None = None,
+) -> None:
+    """The code must be the one sent for this sign-in to this identifier's phone."""
+    identifier = await db.get(Identifier, identifier_id)
+    confirmation = await phone_confirmation.confirm_code(
+        db, confirmation_id, code, purpose="sign_in", now=now
+    )
+    if identifier is None or confirmation.phone != identifier.phone:
+        raise DomainError("code_unknown")
+    if confirmation.used_at is not None:
+        raise DomainError("code_unknown")
+    confirmation.used_at = now or datetime.now(UTC)
+    await db.commit()
 
 
 async def set_own_password(
@@ -138,8 +185,20 @@ async def start_session(
     chat_id: int,
     now: datetime | None = None,
 ) -> Session:
-    """One citizen, one Telegram user, one chat: earlier sessions of either end here."""
+    """One citizen, one Telegram user, one chat: earlier sessions of either end here.
+
+    A session of the same citizen in another chat is told that someone signed in elsewhere.
+    """
     now = now or datetime.now(UTC)
+    elsewhere = await db.scalars(
+        select(Session.chat_id).where(
+            Session.identifier_id == identifier_id,
+            Session.ended_at.is_(None),
+            Session.chat_id != chat_id,
+        )
+    )
+    for earlier_chat in set(elsewhere):
+        notify(db, identifier_id, "signed_in_elsewhere", chat_id=earlier_chat)
     await _end_sessions(
         db,
         (Session.identifier_id == identifier_id) | (Session.telegram_user_id == telegram_user_id),

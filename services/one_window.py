@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from services import audit
+from services.access import lift_lock
 from services.errors import DomainError
 from services.identifier import mask, parse
 from services.notifications import notify
@@ -164,7 +165,13 @@ async def block_identifier(
 
 
 async def block(
-    db: AsyncSession, identifier: Identifier, *, actor: str, reason: str, now: datetime
+    db: AsyncSession,
+    identifier: Identifier,
+    *,
+    actor: str,
+    reason: str,
+    now: datetime,
+    tell_chat: bool = True,
 ) -> None:
     """Block an identifier in the caller's transaction; also used for the self-block."""
     identifier.status = IdentifierStatus.BLOCKED
@@ -174,7 +181,8 @@ async def block(
         .where(Session.identifier_id == identifier.id, Session.ended_at.is_(None))
         .values(ended_at=now, end_reason="blocked")
     )
-    notify(db, identifier.id, "identifier_blocked")
+    if tell_chat:
+        notify(db, identifier.id, "identifier_blocked")
     audit.record(
         db,
         actor=actor,
@@ -364,7 +372,7 @@ async def _create_identifier(
 async def _give_temporary_password(
     db: AsyncSession, identifier: Identifier, clerk: Clerk, template: str, *, now: datetime
 ) -> None:
-    """A new temporary password, stored as a hash and queued for SMS; any lock is lifted."""
+    """A new temporary password, stored as a hash and queued for SMS; any sign-in lock lifts."""
     password = generate_temporary_password()
     expires_at = now + clerk.password_ttl
     password_hash = await hash_password(password)
@@ -376,7 +384,7 @@ async def _give_temporary_password(
         db.add(credential)
     credential.password_hash = password_hash
     credential.is_temporary, credential.expires_at, credential.changed_at = True, expires_at, now
-    credential.failed_attempts, credential.lock_count, credential.locked_until = 0, 0, None
+    await lift_lock(db, identifier.value)
 
     translator = clerk.translator
     text = translator.gettext(template, locale=translator.default_locale).format(

@@ -3,6 +3,7 @@
 import asyncio
 import secrets
 from functools import lru_cache
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -15,10 +16,16 @@ TEMPORARY_PASSWORD_LENGTH = 12
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 128
 
-# TODO: a list of thousands of common passwords, shipped as data; these are the worst few.
-COMMON_PASSWORDS = frozenset(
-    {"password1", "qwerty123", "qwerty12", "1q2w3e4r", "password123", "abc12345", "a1234567"}
-)
+COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent / "data" / "common_passwords.txt"
+
+
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    """The shipped list, lower-cased; lines starting with # are comments."""
+    lines = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(
+        line.strip().lower() for line in lines if line.strip() and not line.startswith("#")
+    )
 
 
 @lru_cache(maxsize=1)
@@ -61,7 +68,7 @@ def check_policy(password: str, *, identifier: str) -> None:
         raise DomainError("password_needs_letters_and_digits")
     if identifier.lower() in password.lower():
         raise DomainError("password_contains_identifier")
-    if password.lower() in COMMON_PASSWORDS:
+    if password.lower() in common_passwords():
         raise DomainError("password_common")
 
 

@@ -12,14 +12,24 @@ from services.errors import DomainError
 from services.passwords import hash_password, verify_password
 from services.phones import mask_phone, normalise_phone
 from services.sms_outbox import queue_sms
-from services.texts import Translator
+from services.texts import N_, Translator
 from storage.models import PhoneConfirmation
 
 log = logging.getLogger(__name__)
 
 CODE_LENGTH = 6
-CODE_TTL = timedelta(minutes=10)
 MAX_WRONG_CODES = 3
+# What each code is for: its life and the words of its SMS.
+PURPOSES = {
+    "one_window": (
+        timedelta(minutes=10),
+        N_("Portal: confirmation code {code}. Tell it only to the one-window clerk."),
+    ),
+    "sign_in": (
+        timedelta(minutes=5),
+        N_("Portal: sign-in code {code}. Do not tell it to anyone, clerks included."),
+    ),
+}
 RESEND_INTERVAL = timedelta(seconds=60)
 MAX_CODES_PER_HOUR = 5
 # A confirmed phone serves the request being registered, not one made much later.
@@ -35,27 +45,27 @@ async def send_code(
     *,
     clerk: str,
     translator: Translator,
+    purpose: str = "one_window",
     now: datetime | None = None,
 ) -> PhoneConfirmation:
     """Queue an SMS with a new code for the phone; raise code_resend_too_soon if asked again."""
     now = now or datetime.now(UTC)
     phone = normalise_phone(raw_phone)
-    await _check_rate(db, phone, now=now)
+    await _check_rate(db, phone, purpose, now=now)
 
+    life, template = PURPOSES[purpose]
     code = "".join(secrets.choice("0123456789") for _ in range(CODE_LENGTH))
     confirmation = PhoneConfirmation(
         phone=phone,
+        purpose=purpose,
         code_hash=await hash_password(code),
         clerk=clerk,
         created_at=now,
-        expires_at=now + CODE_TTL,
+        expires_at=now + life,
     )
     db.add(confirmation)
-    text = translator.gettext(
-        "Portal: confirmation code {code}. Tell it only to the one-window clerk.",
-        locale=translator.default_locale,
-    ).format(code=code)
-    queue_sms(db, phone, text, purpose="phone_code", secret=True)
+    text = translator.gettext(template, locale=translator.default_locale).format(code=code)
+    queue_sms(db, phone, text, purpose=f"{purpose}_code", secret=True)
     await db.flush()
     audit.record(
         db,
@@ -68,14 +78,14 @@ async def send_code(
     return confirmation
 
 
-async def _check_rate(db: AsyncSession, phone: str, *, now: datetime) -> None:
+async def _check_rate(db: AsyncSession, phone: str, purpose: str, *, now: datetime) -> None:
+    """Codes of one purpose to one phone: one a minute, five an hour."""
+    same = (PhoneConfirmation.phone == phone, PhoneConfirmation.purpose == purpose)
     recent = select(PhoneConfirmation).where(
-        PhoneConfirmation.phone == phone, PhoneConfirmation.created_at > now - timedelta(hours=1)
+        *same, PhoneConfirmation.created_at > now - timedelta(hours=1)
     )
     count = await db.scalar(select(func.count()).select_from(recent.subquery())) or 0
-    latest = await db.scalar(
-        select(func.max(PhoneConfirmation.created_at)).where(PhoneConfirmation.phone == phone)
-    )
+    latest = await db.scalar(select(func.max(PhoneConfirmation.created_at)).where(*same))
     if latest is not None and now - latest < RESEND_INTERVAL:
         wait = int((RESEND_INTERVAL - (now - latest)).total_seconds()) + 1
         raise DomainError("code_resend_too_soon", seconds=wait)
@@ -84,12 +94,17 @@ async def _check_rate(db: AsyncSession, phone: str, *, now: datetime) -> None:
 
 
 async def confirm_code(
-    db: AsyncSession, confirmation_id: int, raw_code: str, *, now: datetime | None = None
+    db: AsyncSession,
+    confirmation_id: int,
+    raw_code: str,
+    *,
+    purpose: str = "one_window",
+    now: datetime | None = None,
 ) -> PhoneConfirmation:
     """Check the code read out; three wrong codes void it."""
     now = now or datetime.now(UTC)
     confirmation = await db.get(PhoneConfirmation, confirmation_id)
-    if confirmation is None:
+    if confirmation is None or confirmation.purpose != purpose:
         raise DomainError("code_unknown")
     if confirmation.confirmed_at is not None:
         return confirmation

@@ -170,11 +170,24 @@ class Credential(Base):
     is_temporary: Mapped[bool] = mapped_column(Boolean, default=True)
     expires_at: Mapped[datetime | None]
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    identifier: Mapped[Identifier] = relationship(back_populates="credential")
+
+
+class SignInGuard(Base):
+    """Failed sign-ins and the lock they earn, kept per identifier typed, known or not.
+
+    Keyed by the value rather than the identifier row, so that an unknown identifier locks
+    exactly like a real one and the lock reveals nothing about which exists.
+    """
+
+    __tablename__ = "sign_in_guards"
+
+    value: Mapped[str] = mapped_column(String(14), primary_key=True)
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
     lock_count: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None]
-
-    identifier: Mapped[Identifier] = relationship(back_populates="credential")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class Session(Base):
@@ -320,6 +333,9 @@ class PhoneConfirmation(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     phone: Mapped[str] = mapped_column(String(16), index=True)
+    purpose: Mapped[str] = mapped_column(
+        String(16), default="one_window", server_default="one_window"
+    )
     code_hash: Mapped[str] = mapped_column(String(200))
     clerk: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -38,8 +38,11 @@ class RunningBot:
     async def stop(self) -> None:
         if self.portal is None or self.task is None:
             return
-        with contextlib.suppress(RuntimeError):
+        try:
             await self.portal.dispatcher.stop_polling()
+        except RuntimeError:
+            # Stopped before polling began: nothing to wind down gracefully.
+            self.task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.wait_for(self.task, timeout=10)
         await self.portal.close()

@@ -227,10 +227,10 @@ async def test_password_sent_after_a_lock_is_still_deleted(
     await anna.say(ANNA)
     await anna.expect("password")
     await anna.say(temporary)
-    locked_again = await anna.expect("locked until")
+    throttled = await anna.expect("Too many attempts from this chat")
 
     assert "locked until" in answer.text
-    assert "locked until" in locked_again.text
+    assert "Please wait" in throttled.text
     assert temporary not in anna.visible_text()
     assert fake.errors == []
 
@@ -273,4 +273,21 @@ async def test_a_card_longer_than_a_message_arrives_in_parts(
     parts = [m for m in fake.bot_messages(anna.chat_id) if m.seq > push.seq]
     assert len(parts) >= 2
     assert sum(m.text.count("😀") for m in parts) == 3000
+    assert fake.errors == []
+
+
+async def test_a_failure_on_our_side_gets_an_apology_not_silence(
+    fake: FakeTelegram, running_bot: RunningBot, citizens, monkeypatch
+) -> None:
+    from services import catalog
+
+    anna = await signed_in(running_bot, citizens, 1113, ANNA, "+375291234567")
+
+    async def broken(*_args: object) -> None:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(catalog, "current_procedures", broken)
+    pressed = await anna.press("📝 Apply")
+
+    assert "Something went wrong on our side" in await anna.alert(pressed)
     assert fake.errors == []

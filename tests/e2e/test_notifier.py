@@ -99,3 +99,20 @@ async def test_chat_that_blocked_the_bot_is_not_retried(
     assert notification.state == NotificationState.UNDELIVERABLE
     assert "blocked" in notification.last_error
     assert len([e for e in fake.errors if e.code == 403]) == 1
+
+
+async def test_the_running_bot_sends_queued_sms_by_itself(
+    fake: FakeTelegram, running_bot, engine: object
+) -> None:
+    from services.sms_outbox import queue_sms
+
+    async with running_bot.portal.session_factory() as db:
+        queue_sms(db, "+375291234567", "hello from the outbox", purpose="test")
+        await db.commit()
+
+    delivered = await fake.wait_until(
+        lambda: ("+375291234567", "hello from the outbox") in running_bot.sms.sent,
+        what="the outbox job to send the SMS",
+    )
+
+    assert delivered

@@ -8,7 +8,7 @@ from services import access
 from services.access import AccessPolicy
 from services.errors import DomainError
 from services.texts import Translator
-from storage.models import Credential, Identifier, IdentifierStatus, Session
+from storage.models import Identifier, IdentifierStatus, Session, SignInGuard
 from tests.helpers import issue_citizen
 
 POLICY = AccessPolicy(
@@ -52,17 +52,42 @@ async def test_failures_lock_sign_in_and_each_lock_lasts_longer(
     now = datetime.now(UTC)
 
     codes = [await refusal_code(db, "bad1bad1", now=now) for _ in range(3)]
-    first_until = (await db.scalar(select(Credential))).locked_until
+    first_until = (await db.get(SignInGuard, NUMBER)).locked_until
     locked_code = await refusal_code(db, password, now=now)
     later = first_until + timedelta(seconds=1)
     for _ in range(3):
         await refusal_code(db, "bad1bad1", now=later)
-    second_until = (await db.scalar(select(Credential))).locked_until
+    db.expire_all()
+    second_until = (await db.get(SignInGuard, NUMBER)).locked_until
 
     assert codes == ["credentials_invalid", "credentials_invalid", "sign_in_locked"]
     assert locked_code == "sign_in_locked"
     assert first_until - now == timedelta(minutes=15)
     assert second_until - later == timedelta(minutes=30)
+
+
+async def test_unknown_identifier_locks_exactly_like_a_real_one(
+    db: AsyncSession, translator: Translator
+) -> None:
+    await issue_citizen(db, translator)
+    now = datetime.now(UTC)
+
+    real = [await refusal_code(db, "bad1bad1", now=now) for _ in range(4)]
+    unknown = [await refusal_code(db, "bad1bad1", "3041088A042PB2", now=now) for _ in range(4)]
+
+    assert real == unknown == ["credentials_invalid"] * 2 + ["sign_in_locked"] * 2
+
+
+async def test_right_password_clears_the_failures(
+    db: AsyncSession, translator: Translator
+) -> None:
+    _, password = await issue_citizen(db, translator)
+    for _ in range(2):
+        await refusal_code(db, "bad1bad1")
+
+    await access.verify_credentials(db, NUMBER, password, policy=POLICY)
+
+    assert await db.get(SignInGuard, NUMBER) is None
 
 
 async def test_blocked_identifier_is_told_only_after_the_right_password(

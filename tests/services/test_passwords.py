@@ -37,6 +37,7 @@ async def test_hash_verifies_the_password_and_nothing_else() -> None:
         ("1234567890", "password_needs_letters_and_digits"),
         ("x3270287a012pb2", "password_contains_identifier"),
         ("Password1", "password_common"),
+        ("Belarus2026", "password_common"),
         ("a1" * 65, "password_too_long"),
     ],
 )
@@ -45,6 +46,15 @@ def test_policy_names_what_to_change(password: str, code: str) -> None:
         check_policy(password, identifier="3270287A012PB2")
 
     assert refused.value.code == code
+
+
+def test_common_password_list_is_shipped_and_meets_the_other_rules() -> None:
+    from services.passwords import common_passwords
+
+    listed = common_passwords()
+
+    assert len(listed) > 50
+    assert all(len(p) >= 8 and any(c.isdigit() for c in p) for p in listed)
 
 
 def test_policy_accepts_a_good_password() -> None:

@@ -417,13 +417,23 @@ async def attest_pressed(
         return
 
     wizard["attested"] = True
+    clerk = one_window.Clerk(staff_member.full_name, translator, password_ttl)
     if wizard["kind"] in PHONE_KINDS:
+        try:
+            # No code goes out for a request that the code could not save.
+            await check_before_code(db, wizard, clerk)
+        except DomainError as error:
+            await query.answer()
+            await drop_keyboard(query)
+            await end_request(state)
+            if isinstance(query.message, Message):
+                await query.message.answer(refusal_text(error))
+            return
         await send_code(query, state, wizard, db, staff_member, translator)
         return
     await query.answer()
     await drop_keyboard(query)
     if isinstance(query.message, Message):
-        clerk = one_window.Clerk(staff_member.full_name, translator, password_ttl)
         await register(query.message, state, wizard, db, clerk)
 
 
@@ -533,6 +543,17 @@ def applicant_of(wizard: dict[str, Any]) -> one_window.Applicant:
     )
 
 
+async def check_before_code(
+    db: AsyncSession, wizard: dict[str, Any], clerk: one_window.Clerk
+) -> None:
+    applicant, phone = applicant_of(wizard), wizard["answers"]["phone"]
+    if wizard["kind"] == "issue":
+        application = one_window.IssueApplication.of(applicant, phone=phone, confirmation_id=None)
+        await one_window.check_issue(db, application, clerk)
+    else:
+        await one_window.check_phone_change(db, applicant, phone, clerk)
+
+
 async def submit_request(
     db: AsyncSession, wizard: dict[str, Any], clerk: one_window.Clerk
 ) -> one_window.RequestResult:
@@ -576,8 +597,6 @@ async def register(
 
 def refusal_text(error: DomainError) -> str:
     text = _("The request is refused: {reason}").format(reason=error_text(error))
-    # TODO: services.one_window records every refusal but does not put the request's number
-    # into the error it raises; once it does (as `request_number`), the clerk sees it here.
     number = error.params.get("request_number")
     if number:
         recorded = _("Request {number} is recorded with this reason.").format(number=number)

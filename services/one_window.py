@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from services import audit
 from services.access import lift_lock
 from services.errors import DomainError
-from services.identifier import mask, parse
+from services.identifier import mask, normalise, parse
 from services.notifications import notify
 from services.passwords import generate_temporary_password, hash_password
 from services.phone_confirmation import use_confirmation
@@ -115,16 +115,11 @@ async def issue_identifier(
     """Issue an identifier if all five conditions hold; a refusal is recorded, then raised."""
     now = now or datetime.now(UTC)
     request = _new_request(RequestKind.ISSUE, application, clerk, now=now)
+    value, phone = await _issue_checks(db, request, application, now=now)
     try:
-        value = _check_applicant(application, today=now.date())
-        phone = normalise_phone(application.phone)
-        request.phone = phone
-        conflict = await _assignment_conflict(db, value, phone)
-        if conflict:
-            raise DomainError(conflict)
         confirmation = await use_confirmation(db, application.confirmation_id, phone, now=now)
     except DomainError as refusal:
-        await _refuse(db, request, refusal.code)
+        await _refuse(db, request, refusal)
         raise
 
     request.confirmation_id = confirmation.id
@@ -137,13 +132,40 @@ async def issue_identifier(
         await db.rollback()
         request = _new_request(RequestKind.ISSUE, application, clerk, now=now)
         reason = await _assignment_conflict(db, value, phone) or "identifier_already_assigned"
-        await _refuse(db, request, reason)
-        raise DomainError(reason) from None
+        refusal = DomainError(reason)
+        await _refuse(db, request, refusal)
+        raise refusal from None
 
     await _give_temporary_password(db, identifier, clerk, TEMPORARY_PASSWORD_SMS, now=now)
     await db.commit()
     log.info("identifier issued", extra={"request": request.number, "clerk": clerk.name})
     return RequestResult(request.number, identifier.value)
+
+
+async def check_issue(
+    db: AsyncSession, application: IssueApplication, clerk: Clerk, *, now: datetime | None = None
+) -> None:
+    """Before a code goes to the phone: refuse, and record, what no code would change."""
+    now = now or datetime.now(UTC)
+    request = _new_request(RequestKind.ISSUE, application, clerk, now=now)
+    await _issue_checks(db, request, application, now=now)
+
+
+async def _issue_checks(
+    db: AsyncSession, request: OneWindowRequest, application: IssueApplication, *, now: datetime
+) -> tuple[str, str]:
+    """Conditions 1, 2, 4 and 5; returns the personal number and the phone, normalised."""
+    try:
+        value = _check_applicant(application, today=now.date())
+        phone = normalise_phone(application.phone)
+        request.phone = phone
+        conflict = await _assignment_conflict(db, value, phone)
+        if conflict:
+            raise DomainError(conflict)
+    except DomainError as refusal:
+        await _refuse(db, request, refusal)
+        raise
+    return value, phone
 
 
 async def block_identifier(
@@ -154,8 +176,9 @@ async def block_identifier(
     request = _new_request(RequestKind.BLOCK, applicant, clerk, now=now)
     identifier = await _requested_identifier(db, request, applicant, now=now)
     if identifier.status == IdentifierStatus.BLOCKED:
-        await _refuse(db, request, "identifier_already_blocked")
-        raise DomainError("identifier_already_blocked")
+        refusal = DomainError("identifier_already_blocked")
+        await _refuse(db, request, refusal)
+        raise refusal
 
     await block(db, identifier, actor=f"clerk:{clerk.name}", reason="one_window", now=now)
     await _grant(db, request, now=now)
@@ -200,8 +223,9 @@ async def unblock_identifier(
     request = _new_request(RequestKind.UNBLOCK, applicant, clerk, now=now)
     identifier = await _requested_identifier(db, request, applicant, now=now)
     if identifier.status != IdentifierStatus.BLOCKED:
-        await _refuse(db, request, "identifier_not_blocked")
-        raise DomainError("identifier_not_blocked")
+        refusal = DomainError("identifier_not_blocked")
+        await _refuse(db, request, refusal)
+        raise refusal
 
     identifier.status = IdentifierStatus.ACTIVE
     identifier.blocked_at = None
@@ -233,16 +257,11 @@ async def change_phone(
     now = now or datetime.now(UTC)
     request = _new_request(RequestKind.CHANGE_PHONE, applicant, clerk, now=now)
     identifier = await _requested_identifier(db, request, applicant, now=now)
+    phone = await _new_phone_checks(db, request, identifier, new_phone)
     try:
-        phone = normalise_phone(new_phone)
-        request.phone, request.previous_phone = phone, identifier.phone
-        if phone == identifier.phone:
-            raise DomainError("phone_unchanged")
-        if await db.scalar(select(Identifier.id).where(Identifier.phone == phone)):
-            raise DomainError("phone_in_use")
         confirmation = await use_confirmation(db, confirmation_id, phone, now=now)
     except DomainError as refusal:
-        await _refuse(db, request, refusal.code)
+        await _refuse(db, request, refusal)
         raise
 
     old_phone = identifier.phone
@@ -253,8 +272,9 @@ async def change_phone(
     except IntegrityError:
         await db.rollback()
         request = _new_request(RequestKind.CHANGE_PHONE, applicant, clerk, now=now)
-        await _refuse(db, request, "phone_in_use")
-        raise DomainError("phone_in_use") from None
+        refusal = DomainError("phone_in_use")
+        await _refuse(db, request, refusal)
+        raise refusal from None
 
     text = clerk.translator.gettext(PHONE_CHANGED_SMS, locale=clerk.translator.default_locale)
     queue_sms(db, old_phone, text, purpose="phone_changed")
@@ -271,6 +291,38 @@ async def change_phone(
     return RequestResult(request.number, identifier.value)
 
 
+async def check_phone_change(
+    db: AsyncSession,
+    applicant: Applicant,
+    new_phone: str,
+    clerk: Clerk,
+    *,
+    now: datetime | None = None,
+) -> None:
+    """Before a code goes to the new number: no code is sent to a number already in use."""
+    now = now or datetime.now(UTC)
+    request = _new_request(RequestKind.CHANGE_PHONE, applicant, clerk, now=now)
+    identifier = await _requested_identifier(db, request, applicant, now=now)
+    await _new_phone_checks(db, request, identifier, new_phone)
+
+
+async def _new_phone_checks(
+    db: AsyncSession, request: OneWindowRequest, identifier: Identifier, new_phone: str
+) -> str:
+    """The new number is well formed, different and unused; returns it in E.164."""
+    try:
+        phone = normalise_phone(new_phone)
+        request.phone, request.previous_phone = phone, identifier.phone
+        if phone == identifier.phone:
+            raise DomainError("phone_unchanged")
+        if await db.scalar(select(Identifier.id).where(Identifier.phone == phone)):
+            raise DomainError("phone_in_use")
+    except DomainError as refusal:
+        await _refuse(db, request, refusal)
+        raise
+    return phone
+
+
 def _new_request(
     kind: RequestKind, applicant: Applicant, clerk: Clerk, *, now: datetime
 ) -> OneWindowRequest:
@@ -278,7 +330,7 @@ def _new_request(
     return OneWindowRequest(
         kind=kind,
         clerk=clerk.name,
-        personal_number=applicant.personal_number.strip().upper()[:14],
+        personal_number=normalise(applicant.personal_number)[:14],
         full_name=applicant.full_name.strip()[:200],
         birth_date=applicant.birth_date,
         sex=applicant.sex,
@@ -336,7 +388,7 @@ async def _requested_identifier(
         if identifier is None:
             raise DomainError("identifier_not_found")
     except DomainError as refusal:
-        await _refuse(db, request, refusal.code)
+        await _refuse(db, request, refusal)
         raise
     request.identifier_id = identifier.id
     return identifier
@@ -414,7 +466,9 @@ async def _grant(db: AsyncSession, request: OneWindowRequest, *, now: datetime) 
     )
 
 
-async def _refuse(db: AsyncSession, request: OneWindowRequest, reason: str) -> None:
+async def _refuse(db: AsyncSession, request: OneWindowRequest, refusal: DomainError) -> None:
+    """Record the refusal with its reason; the error then names the request for the clerk."""
+    reason = refusal.code
     request.outcome = RequestOutcome.REFUSED
     request.reason = reason
     db.add(request)
@@ -429,6 +483,7 @@ async def _refuse(db: AsyncSession, request: OneWindowRequest, reason: str) -> N
         personal_number=mask(request.personal_number),
     )
     await db.commit()
+    refusal.params["request_number"] = request.number
     log.info("one-window request refused", extra={"request": request.number, "reason": reason})
 
 

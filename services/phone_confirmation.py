@@ -106,23 +106,23 @@ async def confirm_code(
     confirmation = await db.get(PhoneConfirmation, confirmation_id)
     if confirmation is None or confirmation.purpose != purpose:
         raise DomainError("code_unknown")
-    if confirmation.confirmed_at is not None:
-        return confirmation
-    if confirmation.voided:
+    if confirmation.confirmed_at is None and confirmation.voided:
         raise DomainError("code_voided")
-    if confirmation.expires_at <= now:
+    if confirmation.confirmed_at is None and confirmation.expires_at <= now:
         raise DomainError("code_expired")
 
     code = "".join(raw_code.split()).translate(_DIGITS)
     if await verify_password(confirmation.code_hash, code):
-        confirmation.confirmed_at = now
-        audit.record(
-            db,
-            actor=f"clerk:{confirmation.clerk}",
-            action="phone.confirmed",
-            subject=f"confirmation:{confirmation.id}",
-        )
-        await db.commit()
+        # Entered again after it was confirmed (a retried request): the same answer.
+        if confirmation.confirmed_at is None:
+            confirmation.confirmed_at = now
+            audit.record(
+                db,
+                actor=f"clerk:{confirmation.clerk}",
+                action="phone.confirmed",
+                subject=f"confirmation:{confirmation.id}",
+            )
+            await db.commit()
         return confirmation
 
     confirmation.failed_attempts += 1

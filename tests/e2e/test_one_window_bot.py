@@ -263,7 +263,7 @@ async def test_operator_changes_the_phone_after_the_new_number_is_confirmed(
     assert fake.errors == []
 
 
-async def test_wrong_input_is_explained_and_an_expired_document_is_refused_with_its_reason(
+async def test_wrong_input_is_explained_and_a_wrong_code_can_be_entered_again(
     fake: FakeTelegram, running_bot: RunningBot, citizens
 ) -> None:
     clerk = await operator(running_bot, citizens, 5005)
@@ -291,7 +291,7 @@ async def test_wrong_input_is_explained_and_an_expired_document_is_refused_with_
     await clerk.expect("step 5 of 10")
     await clerk.press("Passport")
     await clerk.expect("step 6 of 10")
-    for step, answer in ((7, "MP 1234567"), (8, day(-3650)), (9, day(-1))):
+    for step, answer in ((7, "MP 1234567"), (8, day(-3650)), (9, day(1))):
         await clerk.say(answer)
         await clerk.expect(f"step {step} of 10")
     await clerk.say("Minsk police")
@@ -305,7 +305,7 @@ async def test_wrong_input_is_explained_and_an_expired_document_is_refused_with_
     wrong = await clerk.expect("Wrong code")
     too_soon = await clerk.alert(await clerk.press("Send a new code", wrong))
     await clerk.say(code)
-    refused = await clerk.expect("The request is refused")
+    issued = await clerk.expect("Identifier issued")
 
     assert "step 1 of 10" in typo.text
     assert "Issue of an identifier · step 2 of 10" in sticker.text
@@ -317,11 +317,30 @@ async def test_wrong_input_is_explained_and_an_expired_document_is_refused_with_
     assert "Document number: MP1234567" in review.text
     assert "Attempts left: 2" in wrong.text and "Enter the code again." in wrong.text
     assert too_soon.startswith("A code was sent a moment ago")
+    assert "32**********B2" in issued.text
+    [request] = await requests(running_bot)
+    assert request.outcome == RequestOutcome.GRANTED
+    assert request.full_name == "<b>Ivanov</b> & Ivan" and request.attested is True
+    assert fake.errors == []
+
+
+async def test_an_expired_document_is_refused_before_any_code_is_sent(
+    fake: FakeTelegram, running_bot: RunningBot, citizens
+) -> None:
+    clerk = await operator(running_bot, citizens, 5011)
+    sent_before = len(running_bot.sms.sent)
+
+    await fill_in(clerk, "/issue", Document(expires=day(-1)))
+    await clerk.expect("step 10 of 10")
+    await clerk.say(PHONE)
+    await clerk.press(SEND_CODE, await clerk.expect("Check the request"))
+    refused = await clerk.expect("The request is refused")
+
     assert "The identity document has expired." in refused.text
-    assert "Identifier issued" not in bot_texts(fake, clerk.chat_id)
     [request] = await requests(running_bot)
     assert request.outcome == RequestOutcome.REFUSED and request.reason == "document_expired"
-    assert request.full_name == "<b>Ivanov</b> & Ivan" and request.attested is True
+    assert request.number in refused.text
+    assert running_bot.sms.sent[sent_before:] == []
     assert await identifier(running_bot) is None
     assert fake.errors == []
 
@@ -336,8 +355,8 @@ async def test_blocking_an_identifier_never_issued_is_refused_and_recorded(
     refused = await clerk.expect("The request is refused")
 
     assert "No identifier was issued for this personal number." in refused.text
-    assert "The refusal is recorded with its reason." in refused.text
     [request] = await requests(running_bot)
+    assert f"Request {request.number} is recorded with this reason." in refused.text
     assert request.kind == RequestKind.BLOCK and request.reason == "identifier_not_found"
     assert fake.errors == []
 

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.dispatcher import SerialChatDispatcher
 from bot.fsm import DatabaseStorage
 from bot.i18n import ChosenLocaleMiddleware, PoI18n
+from bot.logs import keep_statements_out_of_logs
 from bot.middlewares import (
     DatabaseMiddleware,
     PersonMiddleware,
@@ -148,6 +149,7 @@ async def publish_commands(bot: Bot, i18n: I18n) -> None:
 async def build_portal(settings: Settings, *, sms: SmsGateway | None = None) -> Portal:
     if settings.bot_token is None:
         raise ValueError("BOT_TOKEN is not set")
+    keep_statements_out_of_logs()
     engine = await prepare_database(settings)
     session_factory = create_session_factory(engine)
     i18n = PoI18n(path=settings.locales_dir, default_locale=settings.default_locale)

@@ -14,6 +14,16 @@ class KeyValueFormatter(logging.Formatter):
         return line + " " + " ".join(f"{key}={value}" for key, value in sorted(fields.items()))
 
 
+# These log each SQL statement with its parameters at DEBUG; a parameter can be the text of
+# an SMS that carries a password, so they never log below WARNING, whatever the level.
+STATEMENT_LOGGERS = ("aiosqlite", "sqlalchemy.engine", "asyncpg")
+
+
+def keep_statements_out_of_logs() -> None:
+    for name in STATEMENT_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def configure_logging(level: int = logging.INFO) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(KeyValueFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))

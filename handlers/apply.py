@@ -21,7 +21,7 @@ from services import applications, catalog
 from services.catalog import localised
 from services.errors import DomainError
 from services.forms import check_answer, check_attachment, check_choice
-from storage.models import Session
+from storage.models import Procedure, Session
 
 log = logging.getLogger(__name__)
 
@@ -36,20 +36,65 @@ class Form(StatesGroup):
     review = State()
 
 
+class Catalog(StatesGroup):
+    search = State()
+
+
 def locale() -> str:
     return get_i18n().current_locale
 
 
-async def apply_button(query: CallbackQuery, db: AsyncSession) -> None:
-    await show_procedures(query, db, page=0)
+async def apply_button(query: CallbackQuery, db: AsyncSession, state: FSMContext) -> None:
+    """The catalog's front page: categories, and a search by words or item number."""
+    builder = InlineKeyboardBuilder()
+    for category in await catalog.categories(db):
+        title = localised(category.title, locale())
+        builder.button(
+            text=f"{title} ({category.size})",
+            callback_data=ProcedurePage(category=category.id, page=0),
+        )
+    builder.button(text=_("All procedures"), callback_data=ProcedurePage(page=0))
+    builder.button(text=_("Main menu"), callback_data=MenuAction(action="menu"))
+    builder.adjust(1)
+    if await state.get_state() is None:
+        await state.set_state(Catalog.search)
+    await tell(
+        query,
+        _(
+            "Choose a category, or send words from the name of a procedure or its item "
+            "number (for example 13.2) to search."
+        ),
+        reply_markup=builder.as_markup(),
+    )
 
 
 async def procedures_page(query: CallbackQuery, callback_data: ProcedurePage, db: AsyncSession):
-    await show_procedures(query, db, page=callback_data.page)
-
-
-async def show_procedures(query: CallbackQuery, db: AsyncSession, *, page: int) -> None:
     procedures = await catalog.current_procedures(db)
+    if callback_data.category:
+        procedures = [p for p in procedures if p.category == callback_data.category]
+    await show_procedures(
+        query, procedures, page=callback_data.page, category=callback_data.category
+    )
+
+
+async def search_sent(message: Message, db: AsyncSession) -> None:
+    found = await catalog.search_procedures(db, message.text or "")
+    if not found:
+        await message.answer(
+            _("Nothing found. Try other words or an item number, or choose a category."),
+        )
+        return
+    await show_procedures(message, found, page=0, category="", searched=True)
+
+
+async def show_procedures(
+    event: Message | CallbackQuery,
+    procedures: list[Procedure],
+    *,
+    page: int,
+    category: str,
+    searched: bool = False,
+) -> None:
     pages = max(1, -(-len(procedures) // PROCEDURES_PER_PAGE))
     page = min(max(page, 0), pages - 1)
     shown = procedures[page * PROCEDURES_PER_PAGE : (page + 1) * PROCEDURES_PER_PAGE]
@@ -63,14 +108,17 @@ async def show_procedures(query: CallbackQuery, db: AsyncSession, *, page: int) 
     builder.adjust(1)
     navigation = InlineKeyboardBuilder()
     if page > 0:
-        navigation.button(text="◀", callback_data=ProcedurePage(page=page - 1))
+        navigation.button(text="◀", callback_data=ProcedurePage(page=page - 1, category=category))
     if page < pages - 1:
-        navigation.button(text="▶", callback_data=ProcedurePage(page=page + 1))
+        navigation.button(text="▶", callback_data=ProcedurePage(page=page + 1, category=category))
     navigation.button(text=_("Main menu"), callback_data=MenuAction(action="menu"))
     builder.attach(navigation)
 
-    text = _("Choose a procedure (page {page} of {pages}):").format(page=page + 1, pages=pages)
-    await tell(query, text, reply_markup=builder.as_markup())
+    if searched:
+        text = _("Found ({count}):").format(count=len(procedures))
+    else:
+        text = _("Choose a procedure (page {page} of {pages}):").format(page=page + 1, pages=pages)
+    await tell(event, text, reply_markup=builder.as_markup())
 
 
 async def procedure_chosen(
@@ -87,7 +135,10 @@ async def procedure_chosen(
         text=_("Fill in the application"),
         callback_data=ProcedureAction(action="fill", procedure_id=procedure.id),
     )
-    builder.button(text=_("Back to the list"), callback_data=ProcedurePage(page=0))
+    builder.button(
+        text=_("Back to the list"),
+        callback_data=ProcedurePage(page=0, category=procedure.category),
+    )
     builder.adjust(1)
     await tell(query, procedure_card(procedure, locale()), reply_markup=builder.as_markup())
 
@@ -432,6 +483,7 @@ def create_router() -> Router:
     router = Router(name="apply")
     router.callback_query.register(apply_button, MenuAction.filter(F.action == "apply"))
     router.callback_query.register(procedures_page, ProcedurePage.filter())
+    router.message.register(search_sent, Catalog.search, NOT_COMMAND)
     router.callback_query.register(procedure_chosen, ProcedureAction.filter(F.action == "card"))
     router.callback_query.register(start_form, ProcedureAction.filter(F.action == "fill"))
     router.message.register(text_answer, Form.answering, NOT_COMMAND)

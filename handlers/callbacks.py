@@ -13,6 +13,7 @@ class LanguageChoice(CallbackData, prefix="l"):
 
 class ProcedurePage(CallbackData, prefix="pp"):
     page: int
+    category: str = ""  # empty: every procedure
 
 
 class ProcedureAction(CallbackData, prefix="p"):

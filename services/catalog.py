@@ -2,6 +2,7 @@
 
 import json
 import logging
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,9 @@ from services.errors import DomainError
 from storage.models import Procedure
 
 log = logging.getLogger(__name__)
+
+CODE_QUERY = re.compile(r"\d+(\.\d+)*")
+WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +121,53 @@ async def get_procedure(db: AsyncSession, procedure_id: int) -> Procedure:
     if procedure is None:
         raise DomainError("procedure_not_found")
     return procedure
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    id: str
+    title: dict[str, str]
+    size: int
+
+
+async def categories(db: AsyncSession) -> list[Category]:
+    """The categories of the current procedures, in catalog order, with their sizes."""
+    found: dict[str, Category] = {}
+    for procedure in await current_procedures(db):
+        known = found.get(procedure.category)
+        title = procedure.content.get("category_title") or {"ru": procedure.category}
+        found[procedure.category] = Category(
+            procedure.category, title, (known.size if known else 0) + 1
+        )
+    return list(found.values())
+
+
+async def search_procedures(db: AsyncSession, query: str, *, limit: int = 10) -> list[Procedure]:
+    """Procedures whose item number starts with the query, or whose titles in any of the
+    three languages hold every word of it."""
+    text = query.strip().casefold().rstrip(".")
+    if not text:
+        return []
+    procedures = await current_procedures(db)
+    if CODE_QUERY.fullmatch(text):
+        return [p for p in procedures if p.code == text or p.code.startswith(f"{text}.")][:limit]
+    stems = [_stem(word) for word in WORD.findall(text)]
+    return [p for p in procedures if all(stem in _haystack(p) for stem in stems)][:limit]
+
+
+def _stem(word: str) -> str:
+    """Drop a Russian or Belarusian ending, roughly: «справку» finds «справка»."""
+    return word if len(word) <= 4 else word[: max(4, len(word) - 2)]
+
+
+def _haystack(procedure: Procedure) -> str:
+    content = procedure.content
+    texts = [procedure.code]
+    for key in ("title", "short_title", "body"):
+        value = content.get(key)
+        if isinstance(value, dict):
+            texts.extend(value.values())
+    return " ".join(texts).casefold()
 
 
 def localised(texts: Any, locale: str) -> Any:

@@ -131,6 +131,8 @@ class Citizen:
 
     async def open_procedure(self, code: str) -> None:
         await self.press("📝 Apply")
+        await self.expect("Choose a category")
+        await self.press("All procedures")
         listing = await self.expect("Choose a procedure")
         while True:
             for text in listing.buttons:

@@ -1,5 +1,6 @@
 """Signing in with two factors, lockout, sessions, the cabinet and the self-block."""
 
+import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -220,3 +221,23 @@ async def test_cabinet_lists_notifications(
 
     assert number in listing.text
     assert fake.errors == []
+
+
+async def test_no_password_code_or_personal_number_reaches_the_log(
+    fake: FakeTelegram, otp_bot: RunningBot, citizens, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    temporary = await otp_bot.issue(ANNA, PHONE)
+    anna: Citizen = citizens(5009)
+    await anna.choose_english()
+    code = await sign_in_with_code(anna, fake, otp_bot, temporary)
+    await anna.expect("Your password is temporary")
+    await anna.say(OWN_PASSWORD)
+    await anna.expect("once more")
+    await anna.say(OWN_PASSWORD)
+    await anna.expect("You are signed in")
+
+    logged = "\n".join(f"{record.getMessage()} {record.__dict__}" for record in caplog.records)
+    assert caplog.records
+    for secret in (temporary, code, OWN_PASSWORD, ANNA):
+        assert secret not in logged

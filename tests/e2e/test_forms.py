@@ -1,0 +1,79 @@
+"""Forms with attachments, and long lists of applications."""
+
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from services import applications
+from storage.models import Identifier, Procedure
+from tests.e2e.conftest import Citizen, RunningBot
+from tests.fakes.telegram import DocumentSpec, FakeTelegram
+
+ANNA = "3270287A012PB2"
+
+
+async def signed_in_citizen(running_bot: RunningBot, citizens, user_id: int) -> Citizen:
+    temporary = await running_bot.issue(ANNA, "+375291234567")
+    citizen: Citizen = citizens(user_id)
+    await citizen.choose_english()
+    await citizen.first_sign_in(ANNA, temporary, "Minsk2026spring")
+    return citizen
+
+
+async def test_an_album_fills_one_attachment_step_and_it_advances_once(
+    fake: FakeTelegram, running_bot: RunningBot, citizens
+) -> None:
+    anna = await signed_in_citizen(running_bot, citizens, 7001)
+    await anna.open_procedure("13.2")
+    await anna.press("Fill in the application")
+    await anna.expect("Step 1 of")
+    await anna.say("Minsk, Nezavisimosti 1-1")
+    await anna.expect("Step 2 of")
+    await anna.say((date.today() + timedelta(days=30)).strftime("%d.%m.%Y"))
+    choice = await anna.expect("Step 3 of")
+    await anna.press(choice.buttons[0], choice)
+    await anna.expect("Step 4 of")
+
+    anna.mark()
+    fake.send_album(anna.user, ["consent.pdf", "deed.pdf", DocumentSpec("photo.png", "image/png")])
+    third = await anna.expect("File received (3)")
+    fake.send_document(anna.user, "virus.exe", "application/x-msdownload", 1000)
+    refused = await anna.expect("not accepted")
+    await anna.press("Done", third)
+    after_files = await anna.expect("Step 5 of")
+
+    steps = [m.text.split("\n")[0] for m in fake.bot_messages(anna.chat_id) if m.seq > anna.seen]
+    assert [s for s in steps if s.startswith("Step")] == [after_files.text.split("\n")[0]]
+    assert "PDF, JPEG or PNG" in refused.text
+    assert fake.errors == []
+
+
+async def test_sixty_applications_page_newest_first(
+    fake: FakeTelegram, running_bot: RunningBot, citizens
+) -> None:
+    anna = await signed_in_citizen(running_bot, citizens, 7002)
+    async with running_bot.portal.session_factory() as db:
+        identifier_id = await db.scalar(select(Identifier.id))
+        procedure_id = await db.scalar(select(Procedure.id).where(Procedure.code == "1.3.4"))
+        answers = {"purpose": "bank", "copies": 1, "delivery": "in_person"}
+        numbers = [
+            (
+                await applications.submit(
+                    db, identifier_id, procedure_id, answers, submit_token=f"t{n}"
+                )
+            ).registration_number
+            for n in range(60)
+        ]
+
+    await anna.press("🗂 My applications")
+    page = await anna.expect("page 1 of 6, 60 in all")
+    first_page = [t.split(" · ")[0] for t in page.buttons if " · " in t]
+    for expected in range(2, 7):
+        await anna.press("▶", page)
+        page = await anna.expect(f"page {expected} of 6")
+    last_page = [t.split(" · ")[0] for t in page.buttons if " · " in t]
+
+    assert first_page == numbers[::-1][:10]
+    assert last_page == numbers[::-1][50:]
+    assert "▶" not in page.buttons
+    assert fake.errors == []

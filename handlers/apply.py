@@ -219,6 +219,8 @@ def field_keyboard(field: dict[str, Any], draft: dict[str, Any]) -> InlineKeyboa
         builder.button(text=_("Done"), callback_data=FormAction(token=token, action="done"))
     if not field.get("required", True):
         builder.button(text=_("Skip"), callback_data=FormAction(token=token, action="skip"))
+    if draft["index"] > 0 and not draft.get("editing"):
+        builder.button(text=_("◀ Back"), callback_data=FormAction(token=token, action="back"))
     builder.button(text=_("Cancel"), callback_data=FormAction(token=token, action="cancel"))
     builder.adjust(1)
     return builder.as_markup()
@@ -331,7 +333,8 @@ async def accept_answer(
     value: Any,
 ) -> None:
     draft["answers"][fields[draft["index"]]["name"]] = value
-    draft["index"] += 1
+    # An answer changed from the review goes straight back to the review.
+    draft["index"] = len(fields) if draft.pop("editing", False) else draft["index"] + 1
     await state.update_data(draft=draft)
     if draft["index"] < len(fields):
         await ask_field(message, draft, fields)
@@ -346,6 +349,10 @@ async def show_review(message: Message, draft: dict[str, Any], fields: list[dict
         text=_("Submit"), callback_data=FormAction(token=draft["token"], action="submit")
     )
     builder.button(
+        text=_("✏️ Change an answer"),
+        callback_data=FormAction(token=draft["token"], action="edit_menu"),
+    )
+    builder.button(
         text=_("Cancel"), callback_data=FormAction(token=draft["token"], action="cancel")
     )
     builder.adjust(1)
@@ -355,6 +362,68 @@ async def show_review(message: Message, draft: dict[str, Any], fields: list[dict
         + answers_text(fields, draft["answers"], locale())
     )
     await answer_long(message, text, reply_markup=builder.as_markup())
+
+
+async def back_pressed(
+    query: CallbackQuery, callback_data: FormAction, state: FSMContext, db: AsyncSession
+) -> None:
+    draft = await live_draft(query, callback_data, state, Form.answering)
+    if draft is None or draft["index"] == 0:
+        await stale_button(query)
+        return
+    procedure = await catalog.get_procedure(db, draft["procedure_id"])
+    draft["index"] -= 1
+    await state.update_data(draft=draft)
+    await query.answer()
+    await drop_keyboard(query)
+    await ask_field(query.message, draft, procedure.fields)  # type: ignore[arg-type]
+
+
+async def edit_menu_pressed(
+    query: CallbackQuery, callback_data: FormAction, state: FSMContext, db: AsyncSession
+) -> None:
+    draft = await live_draft(query, callback_data, state, Form.review)
+    if draft is None:
+        await stale_button(query)
+        return
+    procedure = await catalog.get_procedure(db, draft["procedure_id"])
+    builder = InlineKeyboardBuilder()
+    for index, field in enumerate(procedure.fields):
+        label = localised(field["label"], locale())
+        builder.button(
+            text=label if len(label) <= 60 else label[:59] + "…",
+            callback_data=FormAction(token=draft["token"], action="edit", index=index),
+        )
+    builder.adjust(1)
+    await tell(query, _("Which answer do you want to change?"), reply_markup=builder.as_markup())
+
+
+async def edit_pressed(
+    query: CallbackQuery, callback_data: FormAction, state: FSMContext, db: AsyncSession
+) -> None:
+    draft = await live_draft(query, callback_data, state, Form.review)
+    procedure = await catalog.get_procedure(db, draft["procedure_id"]) if draft else None
+    if draft is None or procedure is None or not 0 <= callback_data.index < len(procedure.fields):
+        await stale_button(query)
+        return
+    draft["index"], draft["editing"] = callback_data.index, True
+    await state.update_data(draft=draft)
+    await state.set_state(Form.answering)
+    await query.answer()
+    await drop_keyboard(query)
+    await ask_field(query.message, draft, procedure.fields)  # type: ignore[arg-type]
+
+
+async def live_draft(
+    query: CallbackQuery, callback_data: FormAction, state: FSMContext, expected: State
+) -> dict[str, Any] | None:
+    """The draft a button belongs to, if it is the current one at the expected step."""
+    draft = await current_draft(state)
+    if draft is None or draft["token"] != callback_data.token:
+        return None
+    if await state.get_state() != expected.state:
+        return None
+    return draft
 
 
 async def submit_pressed(
@@ -441,12 +510,8 @@ async def cancel_pressed(query: CallbackQuery, callback_data: FormAction, state:
 async def form_button(
     query: CallbackQuery, callback_data: FormAction, state: FSMContext, db: AsyncSession
 ) -> None:
-    draft = await current_draft(state)
-    if (
-        draft is None
-        or draft["token"] != callback_data.token
-        or await state.get_state() != Form.answering.state
-    ):
+    draft = await live_draft(query, callback_data, state, Form.answering)
+    if draft is None:
         await stale_button(query)
         return
     procedure = await catalog.get_procedure(db, draft["procedure_id"])
@@ -491,5 +556,8 @@ def create_router() -> Router:
     router.message.register(unexpected_answer, Form.answering, ~IS_COMMAND)
     router.callback_query.register(submit_pressed, FormAction.filter(F.action == "submit"))
     router.callback_query.register(cancel_pressed, FormAction.filter(F.action == "cancel"))
+    router.callback_query.register(back_pressed, FormAction.filter(F.action == "back"))
+    router.callback_query.register(edit_menu_pressed, FormAction.filter(F.action == "edit_menu"))
+    router.callback_query.register(edit_pressed, FormAction.filter(F.action == "edit"))
     router.callback_query.register(form_button, FormAction.filter())
     return router

@@ -77,3 +77,34 @@ async def test_sixty_applications_page_newest_first(
     assert last_page == numbers[::-1][50:]
     assert "▶" not in page.buttons
     assert fake.errors == []
+
+
+async def test_back_returns_to_the_previous_question_and_review_edits_one_answer(
+    fake: FakeTelegram, running_bot: RunningBot, citizens
+) -> None:
+    anna = await signed_in_citizen(running_bot, citizens, 7003)
+    await anna.open_procedure("1.3.4")
+    await anna.press("Fill in the application")
+    await anna.expect("Step 1 of 3")
+    await anna.say("For the bank")
+    await anna.expect("Step 2 of 3")
+
+    await anna.press("◀ Back")
+    again = await anna.expect("Step 1 of 3")
+    await anna.say("For the embassy")
+    await anna.expect("Step 2 of 3")
+    await anna.say("2")
+    choice = await anna.expect("Step 3 of 3")
+    await anna.press(choice.buttons[0], choice)
+    await anna.expect("Check your application")
+    await anna.press("✏️ Change an answer")
+    menu = await anna.expect("Which answer")
+    await anna.press(menu.buttons[1], menu)
+    await anna.expect("Step 2 of 3")
+    await anna.say("4")
+    review = await anna.expect("Check your application")
+
+    assert "◀ Back" not in again.buttons
+    assert "For the embassy" in review.text and "For the bank" not in review.text
+    assert "\n4\n" in review.text
+    assert fake.errors == []

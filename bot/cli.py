@@ -48,7 +48,9 @@ def explain(error: DomainError, settings: Settings) -> str:
     if template is None:
         return error.code
     text = translator_for(settings).gettext(template, locale="en").format(**error.params)
-    return f"{error.code}: {text}"
+    number = error.params.get("request_number")
+    recorded = f" (recorded as request {number})" if number else ""
+    return f"{error.code}: {text}{recorded}"
 
 
 def with_database(

@@ -50,6 +50,21 @@ class Settings(BaseSettings):
             return [int(part) for part in value.replace(",", " ").split()]
         return value
 
+    @field_validator(
+        "login_lock",
+        "session_idle_timeout",
+        "session_max_age",
+        "temporary_password_ttl",
+        "notification_poll_interval",
+        mode="before",
+    )
+    @classmethod
+    def _seconds_as_duration(cls, value: object) -> object:
+        # The environment gives strings; "900" means seconds, as "PT15M" means minutes.
+        if isinstance(value, str) and value.strip().isdigit():
+            return int(value.strip())
+        return value
+
     @property
     def effective_send_rate(self) -> int:
         """Messages a second; Telegram allows more than 30 only for paid broadcasts."""

@@ -42,6 +42,9 @@ async def grant_role(
         return
 
     telegram_id, role, full_name = int(parts[0]), StaffRole(parts[1]), parts[2]
+    if telegram_id == staff_member.telegram_user_id:
+        await message.answer(_("You cannot change your own role."))
+        return
     try:
         await staff.add_staff(db, telegram_id, role, full_name, actor=actor(staff_member))
     except DomainError as error:

@@ -103,7 +103,7 @@ async def current_password_received(
         )
     except DomainError as error:
         await state.set_state(None)
-        await message.answer(error_text(error), reply_markup=cabinet_keyboard())
+        await message.answer(password_error(error), reply_markup=cabinet_keyboard())
         return
 
     # From here the sign-in's own steps take the new password twice and sign in again,
@@ -165,7 +165,7 @@ async def block_password_received(
             db, citizen_session.identifier_id, message.text or "", policy=policy
         )
     except DomainError as error:
-        await message.answer(error_text(error), reply_markup=cabinet_keyboard())
+        await message.answer(password_error(error), reply_markup=cabinet_keyboard())
         return
     await message.answer(
         _(
@@ -174,6 +174,13 @@ async def block_password_received(
         ),
         reply_markup=main_menu(signed_in=False),
     )
+
+
+def password_error(error: DomainError) -> str:
+    """Here only the password was asked, so a wrong one is called just that."""
+    if error.code == "credentials_invalid":
+        return _("Wrong password.")
+    return error_text(error)
 
 
 async def secret_not_text(message: Message) -> None:

@@ -6,10 +6,12 @@ fails and the update goes on to the other routers, as if these commands did not 
 
 import logging
 import secrets
+from contextlib import suppress
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from aiogram import F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -508,11 +510,14 @@ async def code_entered(
         await request_lost(message, state)
         return
 
+    # The code is a secret of the citizen's: it does not stay in the clerk's chat.
+    with suppress(TelegramBadRequest):
+        await message.delete()
     try:
         await phone_confirmation.confirm_code(db, wizard["confirmation_id"], message.text or "")
     except DomainError as error:
         text = error_text(error)
-        if error.code == "code_wrong":
+        if error.code in ("code_wrong", "code_malformed"):
             text += "\n" + _("Enter the code again.")
         await message.answer(text, reply_markup=code_keyboard(wizard))
         return

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers import apply
 from handlers.callbacks import MenuAction
 from handlers.common import IS_COMMAND, NOT_COMMAND, error_text, main_menu, tell
-from services import access
+from services import access, staff
 from services.access import AccessPolicy
 from services.errors import DomainError
 from services.identifier import parse
@@ -25,7 +25,7 @@ from services.passwords import check_policy, hash_password, verify_password
 from services.phones import mask_phone
 from services.texts import Translator
 from services.throttle import AttemptThrottle
-from storage.models import Session
+from storage.models import Session, StaffMember
 
 log = logging.getLogger(__name__)
 
@@ -45,26 +45,43 @@ SECRET_STATES = (SignIn.password, SignIn.code, SignIn.new_password, SignIn.repea
 
 
 async def sign_in_button(
-    query: CallbackQuery, state: FSMContext, citizen_session: Session | None
+    query: CallbackQuery,
+    state: FSMContext,
+    citizen_session: Session | None,
+    staff_member: StaffMember | None,
 ) -> None:
     if citizen_session is not None:
         await tell(query, _("You are already signed in."), reply_markup=main_menu(signed_in=True))
         return
-    await ask_identifier(query, state)
+    await ask_identifier(query, state, staff_member)
 
 
 async def sign_in_command(
-    message: Message, state: FSMContext, citizen_session: Session | None
+    message: Message,
+    state: FSMContext,
+    citizen_session: Session | None,
+    staff_member: StaffMember | None,
 ) -> None:
     if citizen_session is not None:
         await message.answer(
             _("You are already signed in."), reply_markup=main_menu(signed_in=True)
         )
         return
-    await ask_identifier(message, state)
+    await ask_identifier(message, state, staff_member)
 
 
-async def ask_identifier(event: Message | CallbackQuery, state: FSMContext) -> None:
+async def ask_identifier(
+    event: Message | CallbackQuery, state: FSMContext, staff_member: StaffMember | None = None
+) -> None:
+    if staff_member is not None:
+        await tell(
+            event,
+            _(
+                "This Telegram account is a staff account and cannot sign in as a citizen. "
+                "Use your personal account for that."
+            ),
+        )
+        return
     await state.set_state(SignIn.identifier)
     await state.update_data(sign_in={})
     await tell(
@@ -80,6 +97,9 @@ async def identifier_received(message: Message, state: FSMContext) -> None:
     try:
         personal_number = parse(message.text or "")
     except DomainError as error:
+        # After a refusal people often send the password again at this step: whatever is
+        # not an identifier may be one, so it does not stay in the chat.
+        await forget_message(message)
         await message.answer(error_text(error) + "\n" + _("Send the identifier again."))
         return
 
@@ -164,7 +184,7 @@ async def code_received(
             db, sign_in["identifier_id"], sign_in["confirmation_id"], message.text or ""
         )
     except DomainError as error:
-        if error.code == "code_wrong":
+        if error.code in ("code_wrong", "code_malformed"):
             await message.answer(error_text(error))
             return
         await refuse_sign_in(message, state, error, translator)
@@ -197,7 +217,15 @@ async def refuse_sign_in(
     # sent next is still recognised as one and deleted.
     await state.set_state(SignIn.identifier)
     await state.update_data(sign_in={})
-    if error.code in ("credentials_invalid", "code_voided", "code_expired", "code_unknown"):
+    if error.code in ("code_voided", "code_expired", "code_unknown"):
+        await message.answer(
+            _(
+                "This code no longer works. To sign in again, send your identifier; a new code "
+                "will come by SMS."
+            )
+        )
+        return
+    if error.code == "credentials_invalid":
         await message.answer(error_text(error) + "\n" + _("Send your identifier again."))
         return
     text = error_text(error, when=translator.format_datetime)
@@ -274,6 +302,13 @@ async def finish_sign_in(
     message: Message, state: FSMContext, db: AsyncSession, identifier_id: int
 ) -> None:
     user_id = message.from_user.id if message.from_user else message.chat.id
+    member = await staff.staff_member(db, user_id)
+    if member is not None:
+        # The role may have been granted while this sign-in was under way.
+        await state.set_state(None)
+        await state.update_data(sign_in={})
+        await ask_identifier(message, state, member)
+        return
     await access.start_session(
         db, identifier_id, telegram_user_id=user_id, chat_id=message.chat.id
     )

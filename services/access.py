@@ -118,9 +118,14 @@ async def send_sign_in_code(
     db: AsyncSession, identifier_id: int, *, translator: Translator, now: datetime | None = None
 ) -> tuple[int, str]:
     """The second factor: a code by SMS to the identifier's phone; returns its id and phone."""
+    now = now or datetime.now(UTC)
     identifier = await db.get(Identifier, identifier_id)
     if identifier is None or identifier.status != IdentifierStatus.ACTIVE:
         raise DomainError("identifier_blocked")
+    recent = await phone_confirmation.live_code(db, identifier.phone, "sign_in", now=now)
+    if recent is not None:
+        # Signing in again a moment later: the code already on its way still works.
+        return recent.id, identifier.phone
     confirmation = await phone_confirmation.send_code(
         db, identifier.phone, clerk="sign-in", translator=translator, purpose="sign_in", now=now
     )
@@ -161,6 +166,8 @@ async def set_own_password(
     check_policy(password, identifier=identifier.value)
 
     credential: Credential = identifier.credential
+    if not credential.is_temporary and await verify_password(credential.password_hash, password):
+        raise DomainError("password_unchanged")
     credential.password_hash = await hash_password(password)
     credential.is_temporary = False
     credential.expires_at = None

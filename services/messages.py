@@ -88,6 +88,8 @@ ERROR_TEXTS = {
     "code_expired": N_("The code has expired. Send a new code."),
     "code_voided": N_("Three wrong codes: this code no longer works. Send a new code."),
     "code_wrong": N_("Wrong code. Attempts left: {attempts_left}."),
+    "code_malformed": N_("The code is {length} digits. Please send just the digits."),
+    "password_unchanged": N_("The new password must differ from the current one."),
     "staff_not_found": N_("No such staff member."),
     "too_many_attempts": N_("Too many attempts from this chat. Please wait {seconds} s."),
     "application_already_decided": N_("A decision has already been taken on this application."),

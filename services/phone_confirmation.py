@@ -13,7 +13,7 @@ from services.passwords import hash_password, verify_password
 from services.phones import mask_phone, normalise_phone
 from services.sms_outbox import queue_sms
 from services.texts import N_, Translator
-from storage.models import PhoneConfirmation
+from storage.models import Identifier, PhoneConfirmation
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,11 @@ async def send_code(
     """Queue an SMS with a new code for the phone; raise code_resend_too_soon if asked again."""
     now = now or datetime.now(UTC)
     phone = normalise_phone(raw_phone)
+    if purpose == "one_window" and await db.scalar(
+        select(Identifier.id).where(Identifier.phone == phone)
+    ):
+        # Every one-window request that confirms a phone needs an unused one.
+        raise DomainError("phone_in_use")
     await _check_rate(db, phone, purpose, now=now)
 
     life, template = PURPOSES[purpose]
@@ -112,6 +117,9 @@ async def confirm_code(
         raise DomainError("code_expired")
 
     code = "".join(raw_code.split()).translate(_DIGITS)
+    if not (len(code) == CODE_LENGTH and code.isdigit()):
+        # A slip of the keyboard is not a guess: it costs no attempt.
+        raise DomainError("code_malformed", length=CODE_LENGTH)
     if await verify_password(confirmation.code_hash, code):
         # Entered again after it was confirmed (a retried request): the same answer.
         if confirmation.confirmed_at is None:
@@ -133,6 +141,25 @@ async def confirm_code(
     if attempts_left <= 0:
         raise DomainError("code_voided")
     raise DomainError("code_wrong", attempts_left=attempts_left)
+
+
+async def live_code(
+    db: AsyncSession, phone: str, purpose: str, *, now: datetime
+) -> PhoneConfirmation | None:
+    """A code sent to the phone within the resend interval that can still be entered."""
+    return await db.scalar(
+        select(PhoneConfirmation)
+        .where(
+            PhoneConfirmation.phone == phone,
+            PhoneConfirmation.purpose == purpose,
+            PhoneConfirmation.created_at > now - RESEND_INTERVAL,
+            PhoneConfirmation.expires_at > now,
+            PhoneConfirmation.confirmed_at.is_(None),
+            PhoneConfirmation.voided.is_(False),
+        )
+        .order_by(PhoneConfirmation.id.desc())
+        .limit(1)
+    )
 
 
 async def use_confirmation(

@@ -91,8 +91,10 @@ def test_refused_issue_exits_non_zero_with_one_line_reason() -> None:
     )
 
     assert result.exit_code == 1
-    assert result.output.strip().splitlines()[-1] == (
-        "error: document_expired: The identity document has expired."
+    assert re.fullmatch(
+        r"error: document_expired: The identity document has expired\. "
+        r"\(recorded as request OW-\d{4}-\d{6}\)",
+        result.output.strip().splitlines()[-1],
     )
 
 

@@ -54,3 +54,19 @@ async def test_a_citizen_cannot_use_admin_commands(
     async with admin_bot.portal.session_factory() as db:
         assert await db.scalar(select(StaffMember)) is None
     assert fake.errors == []
+
+
+async def test_a_staff_account_cannot_sign_in_as_a_citizen_or_change_its_own_role(
+    fake: FakeTelegram, admin_bot: RunningBot, citizens
+) -> None:
+    await admin_bot.issue("3270287A012PB2", "+375291234567")
+    admin: Citizen = citizens(ADMIN)
+
+    await admin.say("/login")
+    refused = await admin.expect("staff account")
+    await admin.say(f"/staff_add {ADMIN} operator Myself")
+    own = await admin.expect("own role")
+
+    assert "cannot sign in as a citizen" in refused.text
+    assert own.text == "You cannot change your own role."
+    assert fake.errors == []

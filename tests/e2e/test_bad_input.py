@@ -291,3 +291,20 @@ async def test_a_failure_on_our_side_gets_an_apology_not_silence(
 
     assert "Something went wrong on our side" in await anna.alert(pressed)
     assert fake.errors == []
+
+
+async def test_a_password_sent_again_after_a_wrong_one_is_deleted(
+    fake: FakeTelegram, running_bot: RunningBot, citizens
+) -> None:
+    temporary = await running_bot.issue(ANNA)
+    anna: Citizen = citizens(1114)
+    await anna.choose_english()
+    await anna.sign_in(ANNA, "Wrong-password-1")
+    await anna.expect("Send your identifier again")
+
+    await anna.say(temporary)
+    answer = await anna.expect("Send the identifier again")
+
+    assert "does not look like" in answer.text
+    assert temporary not in anna.visible_text()
+    assert fake.errors == []

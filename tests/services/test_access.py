@@ -140,3 +140,26 @@ async def test_one_session_per_citizen_and_idle_sessions_end(
         await access.current_session(db, 2, policy=POLICY, now=now + timedelta(minutes=16))
     ended = await db.scalar(select(Session).where(Session.telegram_user_id == 2))
     assert ended.end_reason == "idle"
+
+
+async def test_the_new_password_must_differ_from_the_current_one(
+    db: AsyncSession, translator: Translator
+) -> None:
+    _, password = await issue_citizen(db, translator)
+    verified = await access.verify_credentials(db, NUMBER, password, policy=POLICY)
+    await access.set_own_password(db, verified.identifier_id, "Minsk2026spring")
+
+    with pytest.raises(DomainError, match="password_unchanged"):
+        await access.set_own_password(db, verified.identifier_id, "Minsk2026spring")
+
+
+async def test_signing_in_again_at_once_reuses_the_code_on_its_way(
+    db: AsyncSession, translator: Translator
+) -> None:
+    await issue_citizen(db, translator)
+    identifier_id = await db.scalar(select(Identifier.id))
+
+    first, _ = await access.send_sign_in_code(db, identifier_id, translator=translator)
+    again, _ = await access.send_sign_in_code(db, identifier_id, translator=translator)
+
+    assert again == first

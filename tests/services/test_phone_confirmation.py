@@ -81,3 +81,26 @@ async def test_resending_is_rate_limited(db: AsyncSession, translator: Translato
     assert too_soon.value.params["seconds"] == 31
     assert limit.value.code == "code_limit_reached"
     assert len(list(await db.scalars(select(PhoneConfirmation)))) == 5
+
+
+async def test_something_that_is_not_a_code_costs_no_attempt(
+    db: AsyncSession, translator: Translator
+) -> None:
+    confirmation, code = await send(db, translator)
+
+    malformed = await code_error(db, confirmation.id, "hello")
+    confirmed = await phone_confirmation.confirm_code(db, confirmation.id, code)
+
+    assert malformed.code == "code_malformed"
+    assert confirmed.failed_attempts == 0
+
+
+async def test_no_one_window_code_goes_to_a_number_in_use(
+    db: AsyncSession, translator: Translator
+) -> None:
+    from tests.helpers import issue_citizen
+
+    await issue_citizen(db, translator)
+
+    with pytest.raises(DomainError, match="phone_in_use"):
+        await phone_confirmation.send_code(db, PHONE, clerk="Clerk A", translator=translator)

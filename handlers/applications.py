@@ -16,7 +16,7 @@ from handlers.render import application_card, application_line
 from services import applications
 from services.applications import OPEN_STATUSES
 from services.errors import DomainError
-from storage.models import Session
+from storage.models import Application, Session
 
 APPLICATIONS_PER_PAGE = 10
 
@@ -118,7 +118,21 @@ async def open_application(
     )
     builder.adjust(1)
     card = application_card(application, get_i18n().current_locale, today=datetime.now(UTC).date())
+    if isinstance(query.message, Message):
+        await send_attachments(query.message, application)
     await tell(query, card, reply_markup=builder.as_markup())
+
+
+async def send_attachments(message: Message, application: Application) -> None:
+    """The files attached to the application, sent back as they came (Telegram keeps them)."""
+    for field in application.procedure.fields:
+        if field["type"] != "attachment":
+            continue
+        for item in application.answers.get(field["name"]) or []:
+            if item.get("kind") == "photo":
+                await message.answer_photo(item["file_id"])
+            else:
+                await message.answer_document(item["file_id"])
 
 
 async def ask_withdrawal(

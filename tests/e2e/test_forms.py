@@ -41,10 +41,23 @@ async def test_an_album_fills_one_attachment_step_and_it_advances_once(
     refused = await anna.expect("not accepted")
     await anna.press("Done", third)
     after_files = await anna.expect("Step 5 of")
-
     steps = [m.text.split("\n")[0] for m in fake.bot_messages(anna.chat_id) if m.seq > anna.seen]
+    await anna.press("Yes", after_files)
+    phone = await anna.expect("Step 6 of")
+    await anna.press("Skip", phone)
+    review = await anna.expect("Check your application")
+    await anna.press("Submit", review)
+    await anna.expect("is registered")
+    await anna.press("🗂 My applications")
+    listing = await anna.expect("Your applications")
+    await anna.press(next(t for t in listing.buttons if " · " in t), listing)
+    await anna.expect("Application No.")
+
+    sent_back = [m.document["file_name"] for m in fake.bot_messages(anna.chat_id) if m.document]
     assert [s for s in steps if s.startswith("Step")] == [after_files.text.split("\n")[0]]
     assert "PDF, JPEG or PNG" in refused.text
+    assert "consent.pdf, deed.pdf, photo.png" in review.text
+    assert sent_back == ["consent.pdf", "deed.pdf", "photo.png"]
     assert fake.errors == []
 
 

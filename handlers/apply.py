@@ -447,6 +447,11 @@ async def submit_pressed(
             submit_token=draft["token"],
         )
     except DomainError as error:
+        if error.code == "procedure_revised" and isinstance(query.message, Message):
+            await query.answer()
+            await drop_keyboard(query)
+            await move_to_current_revision(query.message, state, db, draft)
+            return
         await query.answer(error_text(error), show_alert=True)
         return
 
@@ -455,6 +460,36 @@ async def submit_pressed(
     await query.answer()
     await drop_keyboard(query)
     await tell(query.message, submitted_text(application), reply_markup=main_menu(signed_in=True))
+
+
+async def move_to_current_revision(
+    message: Message, state: FSMContext, db: AsyncSession, draft: dict[str, Any]
+) -> None:
+    """The catalog changed under the draft: keep the answers that fit, ask what is new."""
+    old = await catalog.get_procedure(db, draft["procedure_id"])
+    new = await catalog.current_revision(db, old.code)
+    if new is None:
+        await state.set_state(None)
+        await state.update_data(draft=None)
+        await message.answer(
+            error_text(DomainError("procedure_not_found")), reply_markup=main_menu(signed_in=True)
+        )
+        return
+
+    draft["answers"], draft["index"] = catalog.carry_answers(draft["answers"], old, new)
+    draft["procedure_id"] = new.id
+    await state.update_data(draft=draft)
+    await message.answer(
+        error_text(DomainError("procedure_revised"))
+        + " "
+        + _("Your answers that still apply are kept; please check the form again.")
+    )
+    if draft["index"] < len(new.fields):
+        await state.set_state(Form.answering)
+        await ask_field(message, draft, new.fields)
+    else:
+        await state.set_state(Form.review)
+        await show_review(message, draft, new.fields)
 
 
 def submitted_text(application: Any) -> str:

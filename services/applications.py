@@ -46,6 +46,8 @@ async def submit(
     procedure = await db.get(Procedure, procedure_id)
     if procedure is None:
         raise DomainError("procedure_not_found")
+    if not procedure.is_current:
+        raise DomainError("procedure_revised")
     if missing_required(procedure.fields, answers):
         raise DomainError("answers_incomplete")
 

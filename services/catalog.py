@@ -116,6 +116,26 @@ async def current_procedures(db: AsyncSession) -> list[Procedure]:
     return sorted(rows, key=lambda row: _code_key(row.code))
 
 
+async def current_revision(db: AsyncSession, code: str) -> Procedure | None:
+    return await db.scalar(
+        select(Procedure).where(Procedure.code == code, Procedure.is_current.is_(True))
+    )
+
+
+def carry_answers(
+    answers: dict[str, Any], old: Procedure, new: Procedure
+) -> tuple[dict[str, Any], int]:
+    """Answers that still fit the new revision, and the first question left to ask."""
+    old_types = {field["name"]: field["type"] for field in old.fields}
+    kept = {
+        field["name"]: answers[field["name"]]
+        for field in new.fields
+        if field["name"] in answers and old_types.get(field["name"]) == field["type"]
+    }
+    unanswered = [index for index, field in enumerate(new.fields) if field["name"] not in kept]
+    return kept, unanswered[0] if unanswered else len(new.fields)
+
+
 async def get_procedure(db: AsyncSession, procedure_id: int) -> Procedure:
     procedure = await db.get(Procedure, procedure_id)
     if procedure is None:

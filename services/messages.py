@@ -53,6 +53,7 @@ ERROR_TEXTS = {
     "attachment_too_many": N_("At most {maximum} files can be attached here."),
     "answers_incomplete": N_("Some required answers are missing. Please fill in the form again."),
     "procedure_not_found": N_("This procedure is no longer in the catalog."),
+    "procedure_revised": N_("The procedure has changed since you started the application."),
     "application_not_found": N_("Application not found."),
     "application_decided": N_(
         "A decision has already been taken on this application, so it cannot be withdrawn."

@@ -121,3 +121,50 @@ async def test_back_returns_to_the_previous_question_and_review_edits_one_answer
     assert "For the embassy" in review.text and "For the bank" not in review.text
     assert "\n4\n" in review.text
     assert fake.errors == []
+
+
+async def test_a_draft_moves_to_the_new_revision_when_the_catalog_changes(
+    fake: FakeTelegram, running_bot: RunningBot, citizens, tmp_path
+) -> None:
+    import json
+
+    from services import catalog
+
+    anna = await signed_in_citizen(running_bot, citizens, 7004)
+    await anna.open_procedure("1.3.4")
+    await anna.press("Fill in the application")
+    await anna.expect("Step 1 of 3")
+    await anna.say("For the bank")
+    await anna.expect("Step 2 of 3")
+    await anna.say("2")
+    choice = await anna.expect("Step 3 of 3")
+    await anna.press(choice.buttons[0], choice)
+    review = await anna.expect("Check your application")
+    revised = json.loads(running_bot.settings.catalog_file.read_text(encoding="utf-8"))
+    item = next(p for p in revised["procedures"] if p["code"] == "1.3.4")
+    item["revision"] += 1
+    item["fields"].append(
+        {
+            "name": "email",
+            "type": "email",
+            "required": True,
+            "label": {"ru": "Эл. почта", "be": "Эл. пошта", "en": "Your e-mail"},
+        }
+    )
+    revised_file = tmp_path / "revised.json"
+    revised_file.write_text(json.dumps(revised, ensure_ascii=False), encoding="utf-8")
+    async with running_bot.portal.session_factory() as db:
+        await catalog.load_catalog(db, revised_file)
+
+    await anna.press("Submit", review)
+    changed = await anna.expect("has changed")
+    question = await anna.expect("Your e-mail")
+    await anna.say("anna@example.by")
+    new_review = await anna.expect("Check your application")
+    await anna.press("Submit", new_review)
+    await anna.expect("is registered")
+
+    assert "answers that still apply are kept" in changed.text
+    assert "Step 4 of 4" in question.text
+    assert "For the bank" in new_review.text and "anna@example.by" in new_review.text
+    assert fake.errors == []

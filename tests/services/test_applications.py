@@ -253,3 +253,17 @@ async def test_blocked_identifier_gets_no_pushes(db: AsyncSession, citizen: int)
     await db.commit()
 
     assert await notifications.due_notifications(db, limit=10) == []
+
+
+async def test_a_retired_revision_takes_no_new_applications(
+    db: AsyncSession, citizen: int, tmp_path: Path
+) -> None:
+    old_id = await procedure_id(db)
+    edited = json.loads(TEST_CATALOG.read_text(encoding="utf-8"))
+    edited["procedures"][0]["revision"] = 2
+    edited_file = tmp_path / "catalog.json"
+    edited_file.write_text(json.dumps(edited), encoding="utf-8")
+    await catalog.load_catalog(db, edited_file)
+
+    with pytest.raises(DomainError, match="procedure_revised"):
+        await applications.submit(db, citizen, old_id, ANSWERS, submit_token="old")

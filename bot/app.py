@@ -10,6 +10,8 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
+from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import BotCommand
 from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -122,6 +124,7 @@ class Portal:
 
     async def close(self) -> None:
         await self.notifier.wait_idle()
+        await self.dispatcher.storage.close()
         await self.bot.session.close()
         await self.engine.dispose()
 
@@ -168,6 +171,17 @@ async def build_portal(settings: Settings, *, sms: SmsGateway | None = None) -> 
     )
 
 
+def fsm_storage(
+    settings: Settings, session_factory: async_sessionmaker[AsyncSession]
+) -> BaseStorage:
+    """Conversation state: in Redis when several processes serve the bot, else in the database."""
+    if settings.redis_url:
+        return RedisStorage.from_url(
+            settings.redis_url, key_builder=DefaultKeyBuilder(prefix="eportal", with_destiny=True)
+        )
+    return DatabaseStorage(session_factory)
+
+
 def build_dispatcher(
     settings: Settings,
     session_factory: async_sessionmaker[AsyncSession],
@@ -175,7 +189,7 @@ def build_dispatcher(
     translator: Translator,
     sms: SmsGateway,
 ) -> Dispatcher:
-    dispatcher = SerialChatDispatcher(storage=DatabaseStorage(session_factory))
+    dispatcher = SerialChatDispatcher(storage=fsm_storage(settings, session_factory))
     dispatcher["policy"] = access_policy(settings)
     dispatcher["translator"] = translator
     dispatcher["sms"] = sms

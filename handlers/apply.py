@@ -26,6 +26,7 @@ from storage.models import Procedure, Session
 log = logging.getLogger(__name__)
 
 PROCEDURES_PER_PAGE = 8
+MAX_DRAFTS = 5
 
 # What a button answers when it belongs to another field than the one being asked.
 _NOT_THIS_FIELD = object()
@@ -44,9 +45,24 @@ def locale() -> str:
     return get_i18n().current_locale
 
 
-async def apply_button(query: CallbackQuery, db: AsyncSession, state: FSMContext) -> None:
-    """The catalog's front page: categories, and a search by words or item number."""
+async def apply_button(
+    query: CallbackQuery, db: AsyncSession, state: FSMContext, citizen_session: Session
+) -> None:
+    """The catalog's front page: drafts to go on with, categories, and a search."""
     builder = InlineKeyboardBuilder()
+    for draft in await drafts_of(state, citizen_session.identifier_id):
+        try:
+            procedure = await catalog.get_procedure(db, draft["procedure_id"])
+        except DomainError:
+            continue
+        builder.button(
+            text=_("📄 Continue: {procedure} ({done}/{total})").format(
+                procedure=procedure_button(procedure, locale()),
+                done=len(draft["answers"]),
+                total=len(procedure.fields),
+            ),
+            callback_data=FormAction(token=draft["token"], action="resume"),
+        )
     for category in await catalog.categories(db):
         title = localised(category.title, locale())
         builder.button(
@@ -166,11 +182,71 @@ async def start_form(
         "index": 0,
         "answers": {},
     }
+    await park_current_draft(state)
     await state.update_data(draft=draft)
     await state.set_state(Form.answering)
     await query.answer()
     await ask_field(query.message, draft, procedure.fields)  # type: ignore[arg-type]
     log.info("form started", extra={"procedure": procedure.code})
+
+
+async def park_current_draft(state: FSMContext) -> None:
+    """Keep the form in progress aside, so that a citizen may have several drafts."""
+    data = await state.get_data()
+    current, parked = data.get("draft"), dict(data.get("drafts") or {})
+    if current and (current["answers"] or current["index"]):
+        parked[current["token"]] = current
+        # The oldest go first beyond the limit; a draft is cheap to start again.
+        for token in list(parked)[:-MAX_DRAFTS]:
+            del parked[token]
+    await state.update_data(draft=None, drafts=parked)
+
+
+async def drafts_of(state: FSMContext, identifier_id: int) -> list[dict[str, Any]]:
+    """The citizen's drafts, the one in progress first."""
+    data = await state.get_data()
+    found = [data["draft"]] if data.get("draft") else []
+    found += list((data.get("drafts") or {}).values())[::-1]
+    return [draft for draft in found if draft.get("identifier_id") == identifier_id]
+
+
+async def resume_pressed(
+    query: CallbackQuery,
+    callback_data: FormAction,
+    state: FSMContext,
+    db: AsyncSession,
+    citizen_session: Session,
+) -> None:
+    data = await state.get_data()
+    parked = dict(data.get("drafts") or {})
+    current = data.get("draft")
+    if current and current["token"] == callback_data.token:
+        chosen = current
+    else:
+        chosen = parked.pop(callback_data.token, None)
+        if chosen is None or chosen.get("identifier_id") != citizen_session.identifier_id:
+            await stale_button(query)
+            return
+        await state.update_data(drafts=parked)
+        await park_current_draft(state)
+        await state.update_data(draft=chosen)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await continue_draft(query.message, state, db, chosen)
+
+
+async def continue_draft(
+    message: Message, state: FSMContext, db: AsyncSession, draft: dict[str, Any]
+) -> None:
+    procedure = await draft_procedure(message, state, db, draft)
+    if procedure is None:
+        return
+    if draft["index"] < len(procedure.fields):
+        await state.set_state(Form.answering)
+        await ask_field(message, draft, procedure.fields)
+    else:
+        await state.set_state(Form.review)
+        await show_review(message, draft, procedure.fields)
 
 
 async def ask_field(message: Message, draft: dict[str, Any], fields: list[dict[str, Any]]):
@@ -194,12 +270,7 @@ async def resume_draft(
         return True
 
     await message.answer(_("You have an unfinished application. Let us go on with it."))
-    if draft["index"] < len(procedure.fields):
-        await state.set_state(Form.answering)
-        await ask_field(message, draft, procedure.fields)
-    else:
-        await state.set_state(Form.review)
-        await show_review(message, draft, procedure.fields)
+    await continue_draft(message, state, db, draft)
     return True
 
 
@@ -591,6 +662,7 @@ def create_router() -> Router:
     router.message.register(unexpected_answer, Form.answering, ~IS_COMMAND)
     router.callback_query.register(submit_pressed, FormAction.filter(F.action == "submit"))
     router.callback_query.register(cancel_pressed, FormAction.filter(F.action == "cancel"))
+    router.callback_query.register(resume_pressed, FormAction.filter(F.action == "resume"))
     router.callback_query.register(back_pressed, FormAction.filter(F.action == "back"))
     router.callback_query.register(edit_menu_pressed, FormAction.filter(F.action == "edit_menu"))
     router.callback_query.register(edit_pressed, FormAction.filter(F.action == "edit"))

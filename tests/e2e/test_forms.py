@@ -168,3 +168,43 @@ async def test_a_draft_moves_to_the_new_revision_when_the_catalog_changes(
     assert "Step 4 of 4" in question.text
     assert "For the bank" in new_review.text and "anna@example.by" in new_review.text
     assert fake.errors == []
+
+
+async def test_a_citizen_keeps_several_drafts_and_resumes_one(
+    fake: FakeTelegram, running_bot: RunningBot, citizens
+) -> None:
+    anna = await signed_in_citizen(running_bot, citizens, 7005)
+    menu = fake.last_bot_message(anna.chat_id)
+    await anna.open_procedure("1.3.4")
+    await anna.press("Fill in the application")
+    await anna.expect("Step 1 of 3")
+    await anna.say("For the bank")
+    await anna.expect("Step 2 of 3")
+    await anna.open_procedure("2.2")
+    await anna.press("Fill in the application")
+    await anna.expect("Step 1 of 4")
+    await anna.say("Minsk Tractor Works")
+    await anna.expect("Step 2 of 4")
+
+    await anna.press("📝 Apply", menu)
+    front = await anna.expect("Choose a category")
+    drafts = [text for text in front.buttons if text.startswith("📄")]
+    await anna.press(next(t for t in drafts if "1.3.4" in t), front)
+    resumed = await anna.expect("Step 2 of 3")
+    await anna.say("1")
+    choice = await anna.expect("Step 3 of 3")
+    await anna.press(choice.buttons[0], choice)
+    await anna.press("Submit", await anna.expect("Check your application"))
+    await anna.expect("is registered")
+    await anna.press("📝 Apply", menu)
+    after = await anna.expect("Choose a category")
+
+    assert sorted(drafts) == [
+        "📄 Continue: 1.3.4 · Residence certificate (1/3)",
+        "📄 Continue: 2.2 · Employment certificate (1/4)",
+    ]
+    assert "How many copies" in resumed.text
+    assert [t for t in after.buttons if t.startswith("📄")] == [
+        "📄 Continue: 2.2 · Employment certificate (1/4)"
+    ]
+    assert fake.errors == []

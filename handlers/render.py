@@ -8,7 +8,7 @@ from aiogram.utils.i18n import ngettext
 from babel.numbers import format_decimal
 
 from handlers.common import escape
-from services.applications import is_overdue
+from services.applications import OPEN_STATUSES, is_overdue
 from services.catalog import localised
 from services.texts import N_
 from storage.models import Application, Procedure
@@ -145,12 +145,10 @@ def answers_text(fields: list[dict[str, Any]], answers: dict[str, Any], locale: 
 
 
 def application_line(application: Application, locale: str, *, today: date) -> str:
-    mark = " ⚠" if is_overdue(application, today=today) else ""
-    return _("{number} · {status}{overdue}").format(
-        number=application.registration_number,
-        status=status_name(application.status),
-        overdue=mark,
-    )
+    line = f"{application.registration_number} · {status_name(application.status)}"
+    if application.status in OPEN_STATUSES and application.deadline is not None:
+        line += " · " + _("by {day}").format(day=short_day(application.deadline))
+    return line + (" ⚠" if is_overdue(application, today=today) else "")
 
 
 def application_card(application: Application, locale: str, *, today: date) -> str:

@@ -39,6 +39,7 @@ async def test_an_album_fills_one_attachment_step_and_it_advances_once(
     third = await anna.expect("File received (3)")
     fake.send_document(anna.user, "virus.exe", "application/x-msdownload", 1000)
     refused = await anna.expect("not accepted")
+    await running_bot.restart()  # mid-form: the draft and its files are in the database
     await anna.press("Done", third)
     after_files = await anna.expect("Step 5 of")
     steps = [m.text.split("\n")[0] for m in fake.bot_messages(anna.chat_id) if m.seq > anna.seen]

@@ -183,6 +183,21 @@ class Citizen:
         await self.expect("You are signed in")
 
 
+async def signed_in_citizen(
+    running_bot: RunningBot,
+    citizens,
+    user_id: int,
+    number: str = "3270287A012PB2",
+    phone: str = "+375291234567",
+) -> Citizen:
+    """A citizen whose identifier was just issued, signed in with an own password, in English."""
+    temporary = await running_bot.issue(number, phone)
+    citizen: Citizen = citizens(user_id)
+    await citizen.choose_english()
+    await citizen.first_sign_in(number, temporary, "Minsk2026spring")
+    return citizen
+
+
 @pytest.fixture
 def citizens(fake: FakeTelegram):
     def make(user_id: int, language_code: str = "en") -> Citizen:

@@ -3,20 +3,11 @@
 from sqlalchemy import func, select
 
 from storage.models import Application, ApplicationStatus
-from tests.e2e.conftest import Citizen, RunningBot
+from tests.e2e.conftest import Citizen, RunningBot, signed_in_citizen
 from tests.fakes.telegram import FakeTelegram
 
 ANNA = "3270287A012PB2"
 BORIS = "3041088A042PB2"
-OWN_PASSWORD = "Minsk2026spring"
-
-
-async def signed_in(running_bot: RunningBot, citizens, user_id: int, number: str, phone: str):
-    temporary = await running_bot.issue(number, phone)
-    citizen: Citizen = citizens(user_id)
-    await citizen.choose_english()
-    await citizen.first_sign_in(number, temporary, OWN_PASSWORD)
-    return citizen
 
 
 async def test_wrong_identifier_and_password_are_explained_and_sign_in_goes_on(
@@ -56,7 +47,7 @@ async def test_wrong_identifier_and_password_are_explained_and_sign_in_goes_on(
 async def test_form_answers_are_checked_escaped_and_never_break_a_message(
     fake: FakeTelegram, running_bot: RunningBot, citizens
 ) -> None:
-    anna = await signed_in(running_bot, citizens, 1102, ANNA, "+375291234567")
+    anna = await signed_in_citizen(running_bot, citizens, 1102, ANNA, "+375291234567")
     await anna.open_procedure("1.3.4")
     await anna.press("Fill in the application")
     await anna.expect("Step 1 of 3")
@@ -90,7 +81,7 @@ async def test_form_answers_are_checked_escaped_and_never_break_a_message(
 async def test_three_quick_messages_advance_the_form_once_each_in_order(
     fake: FakeTelegram, running_bot: RunningBot, citizens
 ) -> None:
-    anna = await signed_in(running_bot, citizens, 1103, ANNA, "+375291234567")
+    anna = await signed_in_citizen(running_bot, citizens, 1103, ANNA, "+375291234567")
     await anna.open_procedure("1.3.4")
     await anna.press("Fill in the application")
     await anna.expect("Step 1 of 3")
@@ -111,7 +102,7 @@ async def test_three_quick_messages_advance_the_form_once_each_in_order(
 async def test_old_buttons_after_a_restart_get_a_clear_answer(
     fake: FakeTelegram, running_bot: RunningBot, citizens
 ) -> None:
-    anna = await signed_in(running_bot, citizens, 1104, ANNA, "+375291234567")
+    anna = await signed_in_citizen(running_bot, citizens, 1104, ANNA, "+375291234567")
     await anna.open_procedure("1.3.4")
     await anna.press("Fill in the application")
     question = await anna.expect("Step 1 of 3")
@@ -134,9 +125,9 @@ async def test_old_buttons_after_a_restart_get_a_clear_answer(
 async def test_another_citizens_application_is_refused_and_nothing_revealed(
     fake: FakeTelegram, running_bot: RunningBot, citizens
 ) -> None:
-    anna = await signed_in(running_bot, citizens, 1105, ANNA, "+375291234567")
+    anna = await signed_in_citizen(running_bot, citizens, 1105, ANNA, "+375291234567")
     number = await anna.apply_for_residence_certificate("Anna's secret purpose")
-    boris = await signed_in(running_bot, citizens, 1106, BORIS, "+375331234567")
+    boris = await signed_in_citizen(running_bot, citizens, 1106, BORIS, "+375331234567")
     async with running_bot.portal.session_factory() as db:
         anna_application = await db.scalar(select(Application.id))
     menu = fake.last_bot_message(boris.chat_id)
@@ -156,7 +147,7 @@ async def test_another_citizens_application_is_refused_and_nothing_revealed(
 async def test_double_tap_on_submit_makes_one_application(
     fake: FakeTelegram, running_bot: RunningBot, citizens
 ) -> None:
-    anna = await signed_in(running_bot, citizens, 1107, ANNA, "+375291234567")
+    anna = await signed_in_citizen(running_bot, citizens, 1107, ANNA, "+375291234567")
     await anna.open_procedure("1.3.4")
     await anna.press("Fill in the application")
     await anna.expect("Step 1 of 3")
@@ -183,7 +174,7 @@ async def test_double_tap_on_submit_makes_one_application(
 async def test_signed_out_citizen_pressing_an_old_menu_is_asked_to_sign_in(
     fake: FakeTelegram, running_bot: RunningBot, citizens
 ) -> None:
-    anna = await signed_in(running_bot, citizens, 1108, ANNA, "+375291234567")
+    anna = await signed_in_citizen(running_bot, citizens, 1108, ANNA, "+375291234567")
     menu = fake.last_bot_message(anna.chat_id)
     await anna.say("/logout")
     await anna.expect("signed out")
@@ -259,7 +250,7 @@ async def test_a_card_longer_than_a_message_arrives_in_parts(
     from services import decisions
     from storage.models import DecisionOutcome
 
-    anna = await signed_in(running_bot, citizens, 1112, ANNA, "+375291234567")
+    anna = await signed_in_citizen(running_bot, citizens, 1112, ANNA, "+375291234567")
     number = await anna.apply_for_residence_certificate()
     async with running_bot.portal.session_factory() as db:
         await decisions.decide(
@@ -281,7 +272,7 @@ async def test_a_failure_on_our_side_gets_an_apology_not_silence(
 ) -> None:
     from services import catalog
 
-    anna = await signed_in(running_bot, citizens, 1113, ANNA, "+375291234567")
+    anna = await signed_in_citizen(running_bot, citizens, 1113, ANNA, "+375291234567")
 
     async def broken(*_args: object) -> None:
         raise RuntimeError("the database went away")

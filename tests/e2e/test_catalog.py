@@ -1,17 +1,9 @@
 """Finding a procedure: by category, by words in any language, by item number."""
 
-from tests.e2e.conftest import Citizen, RunningBot
+from tests.e2e.conftest import RunningBot, signed_in_citizen
 from tests.fakes.telegram import FakeTelegram
 
 ANNA = "3270287A012PB2"
-
-
-async def signed_in_citizen(running_bot: RunningBot, citizens, user_id: int) -> Citizen:
-    temporary = await running_bot.issue(ANNA, "+375291234567")
-    citizen: Citizen = citizens(user_id)
-    await citizen.choose_english()
-    await citizen.first_sign_in(ANNA, temporary, "Minsk2026spring")
-    return citizen
 
 
 async def test_a_category_lists_only_its_procedures_and_leads_back_to_itself(

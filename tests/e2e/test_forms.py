@@ -6,18 +6,10 @@ from sqlalchemy import select
 
 from services import applications
 from storage.models import Identifier, Procedure
-from tests.e2e.conftest import Citizen, RunningBot
+from tests.e2e.conftest import RunningBot, signed_in_citizen
 from tests.fakes.telegram import DocumentSpec, FakeTelegram
 
 ANNA = "3270287A012PB2"
-
-
-async def signed_in_citizen(running_bot: RunningBot, citizens, user_id: int) -> Citizen:
-    temporary = await running_bot.issue(ANNA, "+375291234567")
-    citizen: Citizen = citizens(user_id)
-    await citizen.choose_english()
-    await citizen.first_sign_in(ANNA, temporary, "Minsk2026spring")
-    return citizen
 
 
 async def test_an_album_fills_one_attachment_step_and_it_advances_once(

@@ -273,9 +273,12 @@ async def password_repeated(message: Message, state: FSMContext, db: AsyncSessio
     await finish_sign_in(message, state, db, sign_in["identifier_id"])
 
 
-async def secret_not_text(message: Message) -> None:
-    # A caption or a forwarded message may carry the password too: it goes all the same.
+async def secret_not_text(message: Message, state: FSMContext) -> None:
+    # A caption or a forwarded message may carry the secret too: it goes all the same.
     await forget_message(message)
+    if await state.get_state() == SignIn.code.state:
+        await message.answer(_("Please send the code from the SMS as a plain text message."))
+        return
     await message.answer(_("Please send the password as a plain text message."))
 
 
@@ -350,7 +353,9 @@ async def sign_out(
     db: AsyncSession,
     citizen_session: Session | None,
 ) -> None:
-    await state.clear()
+    # The step ends, the drafts stay: they go on after the citizen signs in again.
+    await state.set_state(None)
+    await state.update_data(sign_in={})
     if citizen_session is None:
         await tell(event, _("You are not signed in."), reply_markup=main_menu(signed_in=False))
         return

@@ -201,3 +201,23 @@ async def test_a_citizen_keeps_several_drafts_and_resumes_one(
         "📄 Continue: 2.2 · Employment certificate (1/4)"
     ]
     assert fake.errors == []
+
+
+async def test_drafts_survive_signing_out_and_in_again(
+    fake: FakeTelegram, running_bot: RunningBot, citizens
+) -> None:
+    anna = await signed_in_citizen(running_bot, citizens, 7006)
+    await anna.open_procedure("1.3.4")
+    await anna.press("Fill in the application")
+    await anna.expect("Step 1 of 3")
+    await anna.say("For the bank")
+    await anna.expect("Step 2 of 3")
+
+    await anna.say("/logout")
+    await anna.expect("signed out")
+    await anna.sign_in("3270287A012PB2", "Minsk2026spring")
+    resumed = await anna.expect("unfinished application")
+    question = await anna.expect("Step 2 of 3")
+
+    assert resumed is not None and question is not None
+    assert fake.errors == []
